@@ -1,0 +1,73 @@
+"""srzoo: a plugin-based super-resolution library with a zoo of faithful baselines.
+
+The public API is small::
+
+    import srzoo
+    model = srzoo.build("stagegan-x8")            # an SRModel: (N,3,h,w) [0,1] -> (N,3,8h,8w) [0,1]
+    down = srzoo.create("degradation", "bicubic", scale=4)
+    srzoo.list_models(); srzoo.list_components("generator")
+
+``import srzoo`` is cheap: it imports neither torch nor any model code; plugins are discovered on
+first use and model code is imported only when a component is built.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from ._plugins import register_plugin, unregister_plugin
+    from .api import build, create, describe, get_recipe, list_components, list_models
+    from .errors import (
+        DuplicateNameError,
+        InputError,
+        RecipeError,
+        SrzooError,
+        UnknownNameError,
+        WeightsError,
+    )
+    from .model import SRModel
+    from .recipe import Recipe, load_recipe
+    from .weights import load_weights, save_weights
+
+_LAZY: dict[str, str] = {
+    "build": "srzoo.api",
+    "create": "srzoo.api",
+    "describe": "srzoo.api",
+    "get_recipe": "srzoo.api",
+    "list_components": "srzoo.api",
+    "list_models": "srzoo.api",
+    "register_plugin": "srzoo._plugins",
+    "unregister_plugin": "srzoo._plugins",
+    "SRModel": "srzoo.model",
+    "Recipe": "srzoo.recipe",
+    "load_recipe": "srzoo.recipe",
+    "load_weights": "srzoo.weights",
+    "save_weights": "srzoo.weights",
+    "SrzooError": "srzoo.errors",
+    "UnknownNameError": "srzoo.errors",
+    "DuplicateNameError": "srzoo.errors",
+    "RecipeError": "srzoo.errors",
+    "WeightsError": "srzoo.errors",
+    "InputError": "srzoo.errors",
+}
+
+__all__ = ["hookimpl", "__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'srzoo' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

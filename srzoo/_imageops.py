@@ -1,0 +1,60 @@
+"""Small tensor helpers shared by the core: input checks, padding, value-range mapping."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .errors import InputError
+
+
+def check_image_batch(x: object, name: str = "input", channels: int | None = 3) -> torch.Tensor:
+    """Check that ``x`` is a float ``(N, C, H, W)`` tensor with ``H, W >= 1``; return it.
+
+    Raises:
+        InputError: with a message naming ``name``, the expected and the actual shape or dtype.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise InputError(f"{name} must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
+    if x.ndim != 4:
+        raise InputError(f"{name} must have shape (N, C, H, W), got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise InputError(f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255")
+    if channels is not None and x.shape[1] != channels:
+        raise InputError(f"{name} must have {channels} channels (RGB), got shape {tuple(x.shape)}")
+    if x.shape[0] < 1 or x.shape[2] < 1 or x.shape[3] < 1:
+        raise InputError(f"{name} must be non-empty, got shape {tuple(x.shape)}")
+    return x
+
+
+def pad_to_multiple(x: torch.Tensor, multiple: int, mode: str) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad ``(N, C, H, W)`` at the bottom/right to multiples of ``multiple``.
+
+    ``reflect`` needs the padding to be smaller than the side; on smaller inputs it falls back to
+    ``replicate`` so that any ``H, W >= 1`` works.
+
+    Returns:
+        The padded tensor and the original ``(H, W)``.
+    """
+    h, w = x.shape[-2:]
+    pad_h = (-h) % multiple
+    pad_w = (-w) % multiple
+    if pad_h == 0 and pad_w == 0:
+        return x, (h, w)
+    if mode == "reflect" and (pad_h >= h or pad_w >= w):
+        mode = "replicate"
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode), (h, w)
+
+
+def to_range(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Map ``[0, 1]`` to ``[low, high]`` (identity for ``(0, 1)``)."""
+    if (low, high) == (0.0, 1.0):
+        return x
+    return x * (high - low) + low
+
+
+def from_range(x: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """Map ``[low, high]`` back to ``[0, 1]`` (identity for ``(0, 1)``)."""
+    if (low, high) == (0.0, 1.0):
+        return x
+    return (x - low) / (high - low)

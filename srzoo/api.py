@@ -1,0 +1,165 @@
+"""The public functions: build a recipe, create a component, list what is registered."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _plugins
+from .errors import RecipeError, SrzooError, UnknownNameError
+from .recipe import Recipe, load_recipe, parse_recipe
+from .registry import KINDS, Entry
+
+if TYPE_CHECKING:
+    from .model import SRModel
+
+__all__ = ["build", "create", "get_recipe", "list_components", "list_models", "describe"]
+
+_COMPONENT_KINDS = tuple(kind for kind in KINDS if kind != "recipe")
+
+
+def list_components(kind: str) -> list[str]:
+    """Registered names of one kind, sorted.
+
+    Args:
+        kind: one of ``generator``, ``discriminator``, ``degradation``, ``loss``, ``metric``,
+            ``dataset``, ``recipe``.
+
+    Example:
+        >>> "bicubic" in srzoo.list_components("degradation")
+        True
+    """
+    return _plugins.registry().names(kind)
+
+
+def list_models() -> list[str]:
+    """Names accepted by :func:`build` (the registered recipes), sorted."""
+    return list_components("recipe")
+
+
+def describe(kind: str, name: str) -> Entry:
+    """The registry entry of one component: its plugin and metadata (paper, license, scales...).
+
+    Raises:
+        UnknownNameError: listing the closest registered names.
+    """
+    return _plugins.registry().get(kind, name)
+
+
+def create(kind: str, name: str, **kwargs: Any) -> Any:
+    """Build one registered component.
+
+    Args:
+        kind: ``generator``, ``discriminator``, ``degradation``, ``loss``, ``metric`` or ``dataset``.
+        name: its registered name, e.g. ``"unet"`` or ``"bicubic"``.
+        **kwargs: arguments of the component's factory.
+
+    Returns:
+        Whatever the factory returns: an ``nn.Module`` for networks, a callable for degradations,
+        losses and metrics, a ``Dataset`` for datasets.
+
+    Raises:
+        UnknownNameError: an unknown kind or name (with suggestions).
+        SrzooError: arguments the factory does not accept.
+
+    Example:
+        >>> down = srzoo.create("degradation", "bicubic", scale=4)
+        >>> down(torch.rand(1, 3, 64, 64)).shape
+        torch.Size([1, 3, 16, 16])
+    """
+    if kind not in _COMPONENT_KINDS:
+        if kind == "recipe":
+            raise SrzooError("recipes are built with srzoo.build(name), not srzoo.create('recipe', ...)")
+        raise UnknownNameError("kind", kind, _COMPONENT_KINDS)
+    entry = describe(kind, name)
+    factory = entry.load()
+    _check_arguments(entry, factory, kwargs)
+    return factory(**kwargs)
+
+
+def _check_arguments(entry: Entry, factory: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins without a signature: let the call speak
+        return
+    try:
+        signature.bind(**kwargs)
+    except TypeError as exc:
+        accepted = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+        raise SrzooError(
+            f"{entry.kind} {entry.name!r}: {exc}; it accepts: {', '.join(accepted) or 'no arguments'}"
+        ) from None
+
+
+def get_recipe(name: str | Path) -> Recipe:
+    """The parsed recipe registered as ``name``, or read from a ``.toml`` path.
+
+    Raises:
+        UnknownNameError: an unregistered name (with suggestions).
+        RecipeError: a recipe that does not validate (naming its file and key).
+    """
+    if isinstance(name, Path) or str(name).endswith(".toml"):
+        return load_recipe(name)
+    entry = describe("recipe", name)
+    target = entry.target
+    if isinstance(target, Recipe):
+        recipe = target
+    elif isinstance(target, (str, Path)):
+        recipe = load_recipe(target)
+    elif isinstance(target, dict):
+        recipe = parse_recipe(target, source=f"recipe {name!r} of plugin {entry.plugin!r}")
+    else:
+        raise SrzooError(
+            f"recipe {name!r} from plugin {entry.plugin!r} is a {type(target).__name__}; "
+            "expected a TOML path, a dict or a srzoo.Recipe"
+        )
+    if recipe.name != name:
+        raise RecipeError(recipe.source, "name", f"the file says {recipe.name!r} but it is registered as {name!r}")
+    return recipe
+
+
+def build(name: str | Path | Recipe, *, weights: str | Path | None = None, **overrides: Any) -> SRModel:
+    """Build the SR model of a recipe.
+
+    Args:
+        name: a registered recipe name (``"stagegan-x8"``, ``"bicubic-x4"``...), a path to a recipe
+            ``.toml`` file, or a :class:`~srzoo.Recipe`.
+        weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
+            converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
+        **overrides: changes to the recipe, see :meth:`Recipe.with_overrides`, e.g.
+            ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
+
+    Returns:
+        An :class:`~srzoo.SRModel` in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
+        ``(N, 3, s*h, s*w)`` RGB ``[0, 1]``.
+
+    Raises:
+        UnknownNameError, RecipeError, WeightsError: with one clear line each.
+
+    Example:
+        >>> model = srzoo.build("bicubic-x4")
+        >>> model(torch.rand(1, 3, 8, 8)).shape
+        torch.Size([1, 3, 32, 32])
+    """
+    from .model import SRModel
+    from .weights import load_weights
+
+    recipe = name if isinstance(name, Recipe) else get_recipe(name)
+    if overrides:
+        recipe = recipe.with_overrides(overrides)
+    stages = {}
+    for index, node in enumerate(recipe.nodes):
+        try:
+            stages[node.name] = create(node.kind, node.component, **dict(node.args))
+        except SrzooError as exc:
+            raise RecipeError(recipe.source, f"nodes[{index}]", str(exc)) from None
+    model = SRModel(recipe, stages)
+    if weights is not None:
+        load_weights(model, weights)
+    return model.eval()

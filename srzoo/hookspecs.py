@@ -1,0 +1,78 @@
+"""The plugin hooks of srzoo (entry-point group ``srzoo``).
+
+A plugin is a module (or object) named by an entry point in the ``srzoo`` group. It implements any
+of the hooks below, decorated with :data:`srzoo.hookimpl`. Each hook receives ``register``, a callable
+owned by srzoo::
+
+    register(name: str, factory: Callable | str, **metadata) -> None
+
+``factory`` is a callable that builds the component from keyword arguments, or a lazy reference
+``"package.module:attribute"`` that srzoo imports only when the component is first built, so that
+``srzoo list`` never imports model code. ``metadata`` is free-form and shown by ``srzoo info``; keys
+srzoo understands are ``description``, ``paper``, ``license``, ``scales``, ``input_multiple``,
+``default_weights`` (``{"url": ..., "sha256": ...}``) and ``supports_half``.
+
+Example, a complete plugin module::
+
+    import srzoo
+
+    @srzoo.hookimpl
+    def srzoo_register_generators(register):
+        register("tiny-net", "my_pkg.tiny:TinyNet", paper="Me et al. 2026", license="MIT")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+PROJECT_NAME = "srzoo"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+Register = Callable[..., None]
+"""The ``register(name, factory, **metadata)`` callable passed to every hook."""
+
+
+@hookspec
+def srzoo_register_generators(register: Register) -> Any:
+    """Register generator networks: ``nn.Module`` factories mapping images to images.
+
+    A generator used as the last stage of a recipe takes ``(N, C, h, w)`` in the recipe's internal
+    value range and returns ``(N, C', h', w')`` in the same range.
+    """
+
+
+@hookspec
+def srzoo_register_discriminators(register: Register) -> Any:
+    """Register discriminators (critics): ``nn.Module`` factories mapping images to logits."""
+
+
+@hookspec
+def srzoo_register_degradations(register: Register) -> Any:
+    """Register degradations and resizers: factories taking ``scale=`` and returning a callable
+    ``(N, C, H, W) float -> (N, C, H', W') float``."""
+
+
+@hookspec
+def srzoo_register_losses(register: Register) -> Any:
+    """Register losses: factories returning a callable ``(prediction, target) -> scalar Tensor``."""
+
+
+@hookspec
+def srzoo_register_metrics(register: Register) -> Any:
+    """Register metrics: factories taking ``scale=`` and returning a callable
+    ``(sr, hr) -> Tensor[N]``, both ``(N, 3, H, W)`` float RGB in ``[0, 1]``."""
+
+
+@hookspec
+def srzoo_register_datasets(register: Register) -> Any:
+    """Register datasets: factories returning a ``torch.utils.data.Dataset`` of dicts of tensors."""
+
+
+@hookspec
+def srzoo_register_recipes(register: Register) -> Any:
+    """Register recipes: ``register(name, path_to_toml_or_Recipe, **metadata)``."""

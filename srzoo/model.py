@@ -1,0 +1,169 @@
+"""``SRModel``: a recipe's graph of components as one ``nn.Module`` with a ``[0, 1]`` RGB edge."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import nn
+
+from ._imageops import check_image_batch, from_range, pad_to_multiple, to_range
+from .errors import InputError
+from .recipe import INPUT_NAME, Recipe
+
+__all__ = ["SRModel"]
+
+
+class _CallableStage(nn.Module):
+    """Wraps a plain callable (e.g. a resizer function) so that every stage is a module."""
+
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(x)
+
+
+class SRModel(nn.Module):
+    """A super-resolution model built from a :class:`~srzoo.Recipe`.
+
+    Build one with :func:`srzoo.build`. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
+    ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]`` for any ``h, w >= 1``: the input is padded to the
+    recipe's ``input_multiple`` and the output cropped back.
+
+    Attributes:
+        recipe: the parsed recipe.
+        scale: the upscaling factor ``s``.
+        stages: the recipe's components by node name (``nn.ModuleDict``).
+
+    Example:
+        >>> model = srzoo.build("bicubic-x4")
+        >>> model(torch.rand(1, 3, 10, 7)).shape
+        torch.Size([1, 3, 40, 28])
+    """
+
+    def __init__(self, recipe: Recipe, stages: Mapping[str, nn.Module | Callable[..., torch.Tensor]]) -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.scale = recipe.scale
+        self.stages = nn.ModuleDict(
+            {
+                node.name: stage if isinstance(stage, nn.Module) else _CallableStage(stage)
+                for node in recipe.nodes
+                for stage in (stages[node.name],)
+            }
+        )
+
+    def run_graph(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Run every node on an already padded input in the internal value range.
+
+        Args:
+            x: ``(N, 3, h, w)`` in ``recipe.value_range``, ``h, w`` multiples of ``input_multiple``.
+
+        Returns:
+            Every node's output by name (plus ``"lr"``), in the internal value range, uncropped.
+            Training loops use this to reach intermediate outputs for per-stage losses.
+        """
+        outputs: dict[str, torch.Tensor] = {INPUT_NAME: x}
+        for node in self.recipe.nodes:
+            inputs = [outputs[name] for name in node.inputs]
+            stage_input = inputs[0] if len(inputs) == 1 else torch.cat(inputs, dim=1)
+            outputs[node.name] = self.stages[node.name](stage_input)
+        return outputs
+
+    def forward(
+        self,
+        lr: torch.Tensor,
+        *,
+        return_intermediates: bool = False,
+        tile: int | None = None,
+        tile_overlap: int = 8,
+    ) -> torch.Tensor | dict[str, torch.Tensor]:
+        """Upscale ``lr``.
+
+        Args:
+            lr: ``(N, 3, h, w)`` float RGB in ``[0, 1]``.
+            return_intermediates: return every node's output (e.g. MR, semantic map, stage outputs)
+                as a dict of ``[0, 1]`` images cropped to the input's extent, with ``"sr"`` for the
+                final output; incompatible with ``tile``.
+            tile: process the input in ``tile x tile`` LR tiles (rounded up to ``input_multiple``)
+                overlapping by ``tile_overlap`` LR pixels and blended linearly; bounds memory on large
+                inputs. ``None`` processes the whole image at once.
+            tile_overlap: overlap between tiles in LR pixels.
+
+        Returns:
+            ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]``, or the dict described above.
+        """
+        check_image_batch(lr, "lr")
+        if tile is not None:
+            if return_intermediates:
+                raise InputError("return_intermediates cannot be combined with tile; upscale without tiling")
+            return self._forward_tiled(lr, tile, tile_overlap)
+        outputs = self._forward_whole(lr)
+        if return_intermediates:
+            return outputs
+        return outputs["sr"]
+
+    def _forward_whole(self, lr: torch.Tensor) -> dict[str, torch.Tensor]:
+        low, high = self.recipe.value_range
+        padded, (h, w) = pad_to_multiple(lr, self.recipe.input_multiple, self.recipe.pad_mode)
+        raw = self.run_graph(to_range(padded, low, high))
+        ph, pw = padded.shape[-2:]
+        result: dict[str, torch.Tensor] = {}
+        for name, value in raw.items():
+            if name == INPUT_NAME:
+                continue
+            # crop each output to the input's extent at that output's own resolution
+            fh, fw = value.shape[-2] / ph, value.shape[-1] / pw
+            cropped = value[..., : round(h * fh), : round(w * fw)]
+            result[name] = from_range(cropped, low, high).clamp(0.0, 1.0)
+        result["sr"] = result[self.recipe.output]
+        return result
+
+    def _forward_tiled(self, lr: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+        if tile < 1 or overlap < 0:
+            raise InputError(f"tile must be >= 1 and tile_overlap >= 0, got tile={tile}, tile_overlap={overlap}")
+        multiple = self.recipe.input_multiple
+        tile = -(-tile // multiple) * multiple
+        overlap = min(overlap, tile // 2)
+        n, c, h, w = lr.shape
+        s = self.scale
+        out = lr.new_zeros(n, c, h * s, w * s)
+        weight = lr.new_zeros(1, 1, h * s, w * s)
+        step = max(tile - overlap, 1)
+        for top in _tile_starts(h, tile, step):
+            for left in _tile_starts(w, tile, step):
+                piece = lr[..., top : top + tile, left : left + tile]
+                sr = self._forward_whole(piece)["sr"]
+                ramp = _blend_window(sr.shape[-2], sr.shape[-1], overlap * s, top > 0, left > 0, top + tile < h, left + tile < w, lr)
+                out[..., top * s : top * s + sr.shape[-2], left * s : left * s + sr.shape[-1]] += sr * ramp
+                weight[..., top * s : top * s + sr.shape[-2], left * s : left * s + sr.shape[-1]] += ramp
+        return out / weight
+
+
+def _tile_starts(size: int, tile: int, step: int) -> list[int]:
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, step))
+    starts.append(size - tile)
+    return starts
+
+
+def _blend_window(
+    h: int, w: int, ramp: int, top: bool, left: bool, bottom: bool, right: bool, like: torch.Tensor
+) -> torch.Tensor:
+    """A ``(1, 1, h, w)`` weight that rises linearly over ``ramp`` pixels on the sides shared with a neighbour."""
+
+    def profile(size: int, start: bool, end: bool) -> torch.Tensor:
+        p = torch.ones(size, dtype=like.dtype, device=like.device)
+        r = min(ramp, size)
+        if r > 0:
+            rise = torch.arange(1, r + 1, dtype=like.dtype, device=like.device) / (r + 1)
+            if start:
+                p[:r] = torch.minimum(p[:r], rise)
+            if end:
+                p[-r:] = torch.minimum(p[-r:], rise.flip(0))
+        return p
+
+    return (profile(h, top, bottom)[:, None] * profile(w, left, right)[None, :])[None, None]

@@ -1,0 +1,492 @@
+"""Recipes: which registered components an SR method chains, with their arguments, as TOML.
+
+A recipe is a small dataflow graph. The input is named ``lr``; each node runs one registered
+``generator`` or ``degradation`` on the channel-concatenation of earlier outputs; ``output`` names
+the node whose result is the SR image. An optional ``[train]`` table records the paper's losses,
+critics and optimiser. See ``docs/recipes.md`` for the full reference and examples.
+
+Example (the bicubic baseline)::
+
+    name = "bicubic-x4"
+    scale = 4
+    output = "sr"
+
+    [[nodes]]
+    name = "sr"
+    degradation = "bicubic"
+    args = { scale = 4, direction = "up" }
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import RecipeError
+
+__all__ = [
+    "Recipe",
+    "Node",
+    "Critic",
+    "LossTerm",
+    "Optimizer",
+    "Schedule",
+    "TrainSpec",
+    "load_recipe",
+    "parse_recipe",
+]
+
+INPUT_NAME = "lr"
+NODE_KINDS = ("generator", "degradation")
+GROUND_TRUTH_KEYS = ("hr", "lr", "semantic")
+PAD_MODES = ("reflect", "replicate", "constant")
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step of the graph: ``name = kind[component](*inputs, **args)``.
+
+    Attributes:
+        name: the output's name, used by later nodes, losses and critics.
+        kind: ``"generator"`` or ``"degradation"``.
+        component: the registered name of the component.
+        inputs: names of earlier outputs (or ``"lr"``), concatenated along channels.
+        args: keyword arguments for the component's factory.
+    """
+
+    name: str
+    kind: str
+    component: str
+    inputs: tuple[str, ...]
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Critic:
+    """A discriminator used in training.
+
+    Attributes:
+        name: the critic's name, referred to by GAN loss terms.
+        component: the registered discriminator name.
+        judges: the node whose output is judged "fake"; the "real" sample is ``target``.
+        target: the ground-truth key (``"hr"`` or ``"semantic"``) shown as "real".
+        condition: node names concatenated (channels first) with the judged image.
+        args: keyword arguments for the discriminator's factory.
+    """
+
+    name: str
+    component: str
+    judges: str
+    target: str
+    condition: tuple[str, ...] = ()
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LossTerm:
+    """One weighted term of a generator's loss.
+
+    Attributes:
+        component: the registered loss name.
+        node: the node whose output is penalised.
+        weight: the term's weight (λ).
+        target: the ground-truth key compared with ``node`` (reconstruction losses).
+        critic: the critic that scores ``node`` (adversarial losses).
+        args: keyword arguments for the loss's factory.
+    """
+
+    component: str
+    node: str
+    weight: float = 1.0
+    target: str | None = None
+    critic: str | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``)."""
+
+    name: str = "adam"
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Learning-rate schedule.
+
+    ``constant``; ``linear-decay`` (constant for ``constant_epochs`` then linearly to 0 over
+    ``decay_epochs``, as pix2pix); ``step`` (multiply by ``gamma`` every ``step_epochs``).
+    """
+
+    name: str = "constant"
+    constant_epochs: int = 0
+    decay_epochs: int = 0
+    step_epochs: int = 0
+    gamma: float = 0.1
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How the paper trained the method."""
+
+    dataset: str | None = None
+    batch_size: int = 1
+    epochs: int = 1
+    patch_size: int | None = None
+    optimizer: Optimizer = field(default_factory=Optimizer)
+    critic_optimizer: Optimizer | None = None
+    schedule: Schedule = field(default_factory=Schedule)
+    losses: tuple[LossTerm, ...] = ()
+    critics: tuple[Critic, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe.
+
+    Attributes:
+        name: the recipe's registered name, e.g. ``"stagegan-x8"``.
+        scale: the upscaling factor ``s``: output is ``(N, 3, s*h, s*w)``.
+        nodes: the graph's steps in execution order.
+        output: the node whose result is the SR image.
+        value_range: the range the networks work in; the API edge is always ``[0, 1]``.
+        input_multiple: the LR input is padded to a multiple of this, then the output cropped.
+        pad_mode: how that padding is filled (``reflect`` falls back to ``replicate`` on tiny inputs).
+        description, paper, license: shown by ``srzoo info``.
+        train: the paper's training settings, or ``None``.
+        source: where the recipe came from (a file path), for error messages.
+    """
+
+    name: str
+    scale: int
+    nodes: tuple[Node, ...]
+    output: str
+    value_range: tuple[float, float] = (0.0, 1.0)
+    input_multiple: int = 1
+    pad_mode: str = "reflect"
+    description: str = ""
+    paper: str = ""
+    license: str = ""
+    train: TrainSpec | None = None
+    source: str = "<recipe>"
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``."""
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise RecipeError(self.source, "nodes", f"no node named {name!r}; nodes: {', '.join(n.name for n in self.nodes)}")
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
+        """Return a copy with ``overrides`` applied, validated again.
+
+        Keys are top-level fields (``input_multiple=64``), node names with a dict of arguments
+        (``sem={"ngf": 32}``), or dotted paths ``node.arg`` / ``train.key`` (``"sem.ngf": 32``).
+        """
+        raw = copy.deepcopy(dict(self.raw))
+        for key, value in overrides.items():
+            _apply_override(raw, key, value, self.source)
+        return parse_recipe(raw, source=self.source)
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+class _Reader:
+    """Reads one TOML table, checking types, and reports unknown keys with the path to them."""
+
+    def __init__(self, table: Any, source: str, path: str) -> None:
+        if not isinstance(table, Mapping):
+            raise RecipeError(source, path or "<top>", f"expected a table, got {type(table).__name__}")
+        self.table = table
+        self.source = source
+        self.path = path
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def fail(self, key: str, problem: str) -> RecipeError:
+        return RecipeError(self.source, self._key(key), problem)
+
+    def get(self, key: str, types: type | tuple[type, ...], default: Any = ..., what: str = "") -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            if default is ...:
+                raise self.fail(key, f"missing; expected {what or _type_names(types)}")
+            return default
+        value = self.table[key]
+        # bool is an int in Python; a recipe saying scale = true is a mistake
+        if isinstance(value, bool) and bool not in _as_tuple(types):
+            raise self.fail(key, f"expected {what or _type_names(types)}, got {value!r}")
+        if not isinstance(value, types):
+            raise self.fail(key, f"expected {what or _type_names(types)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def name_list(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.get(key, list, default, what="a list of names")
+        if not all(isinstance(item, str) and item for item in value):
+            raise self.fail(key, f"expected a list of names, got {value!r}")
+        return tuple(value)
+
+    def args(self, key: str = "args") -> Mapping[str, Any]:
+        return MappingProxyType(dict(self.get(key, dict, {}, what="a table of arguments")))
+
+    def positive(self, key: str, kind: type, default: Any = ...) -> Any:
+        types: tuple[type, ...] = (int,) if kind is int else (int, float)
+        value = self.get(key, types, default, what=f"a positive {kind.__name__}")
+        if value is not None and value <= 0:
+            raise self.fail(key, f"expected a positive {kind.__name__}, got {value!r}")
+        return kind(value) if value is not None else None
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            known = ", ".join(sorted(self.used))
+            raise self.fail(unknown[0], f"unknown key; expected one of: {known}")
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _type_names(types: type | tuple[type, ...]) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table", bool: "true or false"}
+    return " or ".join(names.get(t, t.__name__) for t in _as_tuple(types))
+
+
+def _parse_node(table: Any, source: str, index: int) -> Node:
+    reader = _Reader(table, source, f"nodes[{index}]")
+    name = reader.get("name", str, what="the node's output name")
+    kinds = [kind for kind in NODE_KINDS if kind in reader.table]
+    if len(kinds) != 1:
+        raise reader.fail("generator", "expected exactly one of 'generator = \"NAME\"' or 'degradation = \"NAME\"'")
+    component = reader.get(kinds[0], str, what="a registered component name")
+    inputs = reader.name_list("inputs", [INPUT_NAME])
+    args = reader.args()
+    reader.finish()
+    return Node(name, kinds[0], component, inputs, args)
+
+
+def _parse_optimizer(table: Any, source: str, path: str) -> Optimizer:
+    reader = _Reader(table, source, path)
+    betas = reader.get("betas", list, [0.9, 0.999], what="a list of two numbers")
+    if len(betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas):
+        raise reader.fail("betas", f"expected a list of two numbers, got {betas!r}")
+    optimizer = Optimizer(
+        name=reader.get("name", str, "adam"),
+        lr=reader.positive("lr", float, 1e-4),
+        betas=(float(betas[0]), float(betas[1])),
+        momentum=float(reader.get("momentum", (int, float), 0.0)),
+        weight_decay=float(reader.get("weight_decay", (int, float), 0.0)),
+    )
+    reader.finish()
+    return optimizer
+
+
+def _parse_schedule(table: Any, source: str) -> Schedule:
+    reader = _Reader(table, source, "train.schedule")
+    name = reader.get("name", str, "constant")
+    if name not in ("constant", "linear-decay", "step"):
+        raise reader.fail("name", f"expected 'constant', 'linear-decay' or 'step', got {name!r}")
+    schedule = Schedule(
+        name=name,
+        constant_epochs=int(reader.get("constant_epochs", int, 0)),
+        decay_epochs=int(reader.get("decay_epochs", int, 0)),
+        step_epochs=int(reader.get("step_epochs", int, 0)),
+        gamma=float(reader.get("gamma", (int, float), 0.1)),
+    )
+    reader.finish()
+    return schedule
+
+
+def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
+    reader = _Reader(table, source, "train")
+    critics: list[Critic] = []
+    for i, item in enumerate(reader.get("critics", list, [], what="a list of tables")):
+        c = _Reader(item, source, f"train.critics[{i}]")
+        critic = Critic(
+            name=c.get("name", str),
+            component=c.get("discriminator", str, what="a registered discriminator name"),
+            judges=c.get("judges", str, what="the name of the node whose output is judged"),
+            target=c.get("target", str, "hr"),
+            condition=c.name_list("condition", []),
+            args=c.args(),
+        )
+        c.finish()
+        _check_refs(c, "judges", [critic.judges], node_names)
+        _check_refs(c, "condition", critic.condition, node_names | {INPUT_NAME})
+        _check_target(c, critic.target)
+        critics.append(critic)
+    critic_names = {c.name for c in critics}
+    losses: list[LossTerm] = []
+    for i, item in enumerate(reader.get("losses", list, [], what="a list of tables")):
+        r = _Reader(item, source, f"train.losses[{i}]")
+        term = LossTerm(
+            component=r.get("loss", str, what="a registered loss name"),
+            node=r.get("node", str, what="the name of the node whose output is penalised"),
+            weight=float(r.get("weight", (int, float), 1.0)),
+            target=r.get("target", str, None),
+            critic=r.get("critic", str, None),
+            args=r.args(),
+        )
+        r.finish()
+        _check_refs(r, "node", [term.node], node_names)
+        if (term.target is None) == (term.critic is None):
+            raise r.fail("target", "expected exactly one of 'target' (a ground-truth key) or 'critic' (a critic name)")
+        if term.target is not None:
+            _check_target(r, term.target)
+        if term.critic is not None and term.critic not in critic_names:
+            raise r.fail("critic", f"no critic named {term.critic!r}; critics: {', '.join(sorted(critic_names)) or 'none'}")
+        losses.append(term)
+    critic_optimizer = reader.get("critic_optimizer", dict, None)
+    spec = TrainSpec(
+        dataset=reader.get("dataset", str, None),
+        batch_size=reader.positive("batch_size", int, 1),
+        epochs=reader.positive("epochs", int, 1),
+        patch_size=reader.positive("patch_size", int, None),
+        optimizer=_parse_optimizer(reader.get("optimizer", dict, {}), source, "train.optimizer"),
+        critic_optimizer=None
+        if critic_optimizer is None
+        else _parse_optimizer(critic_optimizer, source, "train.critic_optimizer"),
+        schedule=_parse_schedule(reader.get("schedule", dict, {}), source),
+        losses=tuple(losses),
+        critics=tuple(critics),
+    )
+    reader.finish()
+    return spec
+
+
+def _check_refs(reader: _Reader, key: str, refs: tuple[str, ...] | list[str], known: set[str]) -> None:
+    for ref in refs:
+        if ref not in known:
+            raise reader.fail(key, f"no node named {ref!r}; expected one of: {', '.join(sorted(known))}")
+
+
+def _check_target(reader: _Reader, target: str) -> None:
+    if target not in GROUND_TRUTH_KEYS:
+        raise reader.fail("target", f"expected a ground-truth key ({', '.join(GROUND_TRUTH_KEYS)}), got {target!r}")
+
+
+def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe:
+    """Validate a recipe given as a (TOML-like) mapping.
+
+    Raises:
+        RecipeError: naming ``source``, the offending key and what was expected.
+    """
+    reader = _Reader(data, source, "")
+    name = reader.get("name", str, what="the recipe's name")
+    scale = reader.positive("scale", int)
+    value_range = reader.get("value_range", list, [0.0, 1.0], what="a list [low, high]")
+    if (
+        len(value_range) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value_range)
+        or not value_range[0] < value_range[1]
+    ):
+        raise reader.fail("value_range", f"expected [low, high] with low < high, got {value_range!r}")
+    pad_mode = reader.get("pad_mode", str, "reflect")
+    if pad_mode not in PAD_MODES:
+        raise reader.fail("pad_mode", f"expected one of {', '.join(PAD_MODES)}, got {pad_mode!r}")
+
+    node_tables = reader.get("nodes", list, what="a list of [[nodes]] tables")
+    if not node_tables:
+        raise reader.fail("nodes", "expected at least one [[nodes]] table")
+    nodes: list[Node] = []
+    seen = {INPUT_NAME}
+    for index, table in enumerate(node_tables):
+        node = _parse_node(table, source, index)
+        if node.name in seen:
+            raise RecipeError(source, f"nodes[{index}].name", f"{node.name!r} is already defined; node names must be unique and not 'lr'")
+        for ref in node.inputs:
+            if ref not in seen:
+                raise RecipeError(
+                    source,
+                    f"nodes[{index}].inputs",
+                    f"{ref!r} is not defined before this node; expected one of: {', '.join(sorted(seen))}",
+                )
+        seen.add(node.name)
+        nodes.append(node)
+    node_names = seen - {INPUT_NAME}
+    output = reader.get("output", str, nodes[-1].name)
+    if output not in node_names:
+        raise reader.fail("output", f"no node named {output!r}; expected one of: {', '.join(sorted(node_names))}")
+    train_table = reader.get("train", dict, None)
+    recipe = Recipe(
+        name=name,
+        scale=scale,
+        nodes=tuple(nodes),
+        output=output,
+        value_range=(float(value_range[0]), float(value_range[1])),
+        input_multiple=reader.positive("input_multiple", int, 1),
+        pad_mode=pad_mode,
+        description=reader.get("description", str, ""),
+        paper=reader.get("paper", str, ""),
+        license=reader.get("license", str, ""),
+        train=None if train_table is None else _parse_train(train_table, source, node_names),
+        source=source,
+        raw=MappingProxyType(copy.deepcopy(dict(data))),
+    )
+    reader.finish()
+    return recipe
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and validate a recipe TOML file.
+
+    Raises:
+        RecipeError: if the file is missing, is not TOML, or does not validate.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise RecipeError(str(path), "", f"cannot read the recipe: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise RecipeError(str(path), "", "not a UTF-8 text file; expected a TOML recipe") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(str(path), "", f"invalid TOML: {exc}") from None
+    return parse_recipe(data, source=str(path))
+
+
+def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
+    head, _, rest = key.partition(".")
+    nodes = raw.get("nodes", [])
+    node = next((n for n in nodes if isinstance(n, dict) and n.get("name") == head), None)
+    if node is not None:
+        args = node.setdefault("args", {})
+        if rest:
+            _set_dotted(args, rest, value)
+        elif isinstance(value, Mapping):
+            args.update(value)
+        else:
+            raise RecipeError(source, head, f"override of node {head!r} must be a table of arguments, got {value!r}")
+    elif head == "train":
+        if not rest:
+            raise RecipeError(source, key, "expected a dotted key such as 'train.epochs'")
+        _set_dotted(raw.setdefault("train", {}), rest, value)
+    elif head in ("nodes", "name"):
+        raise RecipeError(source, key, f"{head!r} cannot be overridden; write a new recipe instead")
+    elif rest:
+        known = [n.get("name") for n in nodes if isinstance(n, dict)]
+        raise RecipeError(source, key, f"no node named {head!r}; nodes: {', '.join(map(str, known))}")
+    else:
+        raw[key] = value  # top-level field; parse_recipe rejects unknown ones
+
+
+def _set_dotted(table: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        table = table.setdefault(part, {})
+    table[last] = value

@@ -1,0 +1,116 @@
+"""Loading and saving model weights: ``.safetensors`` by default, converters for foreign formats."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from . import _plugins
+from .errors import WeightsError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .model import SRModel
+
+__all__ = ["load_weights", "save_weights", "sha256_of"]
+
+_PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl", ".tar")
+
+
+def sha256_of(path: str | Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, str] | None = None) -> Path:
+    """Save ``model.state_dict()`` as ``.safetensors``, atomically (a temporary file, then a rename)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    temporary = path.with_name(path.name + ".partial")
+    save_file(state, str(temporary), metadata=dict(metadata or {}))
+    temporary.replace(path)
+    return path
+
+
+def _converter_for(model: SRModel, suffix: str) -> Callable[[Path, SRModel], Mapping[str, torch.Tensor]] | None:
+    """A converter registered in the metadata (``converters={".mat": "pkg.mod:fn"}``) of a stage's component."""
+    registry = _plugins.registry()
+    for node in model.recipe.nodes:
+        entry = registry.get(node.kind, node.component)
+        reference = dict(entry.metadata.get("converters", {})).get(suffix)
+        if reference is not None:
+            from .registry import Entry
+
+            return Entry(entry.kind, f"{entry.name} converter", reference, entry.plugin).load()
+    return None
+
+
+def read_state_dict(model: SRModel, path: str | Path) -> dict[str, torch.Tensor]:
+    """Read the state dict stored in ``path`` for ``model`` (``.safetensors`` or a converter's format)."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise WeightsError(f"{path}: not a readable .safetensors file ({exc})") from None
+    converter = _converter_for(model, suffix)
+    if converter is not None:
+        return dict(converter(path, model))
+    if suffix in _PICKLE_SUFFIXES:
+        raise WeightsError(
+            f"{path}: refusing to unpickle a {suffix} file (it can run code); convert it to .safetensors "
+            "with safetensors.torch.save_file after loading it yourself with torch.load(weights_only=True)"
+        )
+    raise WeightsError(
+        f"{path}: unknown weights format {suffix!r} for recipe {model.recipe.name!r}; expected .safetensors"
+    )
+
+
+def load_weights(model: SRModel, path: str | Path) -> SRModel:
+    """Load weights into ``model`` in place, strictly: every key must match.
+
+    Raises:
+        WeightsError: a missing or unreadable file, a refused pickle, or mismatched keys/shapes
+            (listing the first missing and unexpected keys).
+    """
+    state = read_state_dict(model, path)
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise WeightsError(
+            f"{path}: weights do not fit recipe {model.recipe.name!r}: "
+            f"{len(missing)} missing key(s) {_brief(missing)}, {len(unexpected)} unexpected key(s) {_brief(unexpected)}"
+        )
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise WeightsError(
+                f"{path}: weights do not fit recipe {model.recipe.name!r}: {key} has shape "
+                f"{tuple(value.shape)}, the model expects {tuple(expected[key].shape)}"
+            )
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def _brief(keys: list[str], limit: int = 3) -> str:
+    if not keys:
+        return "[]"
+    shown = ", ".join(keys[:limit])
+    return f"[{shown}{', ...' if len(keys) > limit else ''}]"
