@@ -156,9 +156,9 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
     """
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     with _lock:
+        loaded = state()
         _extra.append((name, plugin))
-        if _state is not None:
-            _register_hooks(_state, PluginInfo(name, None, None, repr(plugin)), plugin)
+        _register_hooks(loaded, PluginInfo(name, None, None, repr(plugin)), plugin)
     return name
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -84,17 +85,21 @@ def _check_arguments(entry: Entry, factory: Callable[..., Any], kwargs: dict[str
         signature = inspect.signature(factory)
     except (TypeError, ValueError):  # builtins without a signature: let the call speak
         return
+    params = signature.parameters.values()
+    accepted = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
+    where = f"{entry.kind} {entry.name!r}"
+    for key in kwargs:
+        if key not in accepted and not takes_any:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SrzooError(
+                f"{where} has no argument {key!r}{hint}; it accepts: {', '.join(accepted) or 'no arguments'}"
+            )
     try:
         signature.bind(**kwargs)
     except TypeError as exc:
-        accepted = [
-            p.name
-            for p in signature.parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        ]
-        raise SrzooError(
-            f"{entry.kind} {entry.name!r}: {exc}; it accepts: {', '.join(accepted) or 'no arguments'}"
-        ) from None
+        raise SrzooError(f"{where}: {exc}; it accepts: {', '.join(accepted) or 'no arguments'}") from None
 
 
 def get_recipe(name: str | Path) -> Recipe:

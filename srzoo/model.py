@@ -88,8 +88,9 @@ class SRModel(nn.Module):
                 as a dict of ``[0, 1]`` images cropped to the input's extent, with ``"sr"`` for the
                 final output; incompatible with ``tile``.
             tile: process the input in ``tile x tile`` LR tiles (rounded up to ``input_multiple``)
-                overlapping by ``tile_overlap`` LR pixels and blended linearly; bounds memory on large
-                inputs. ``None`` processes the whole image at once.
+                overlapping by ``tile_overlap`` LR pixels and cross-faded inside the overlap, so that
+                no tile's own border shows; bounds memory on large inputs. ``None`` processes the
+                whole image at once.
             tile_overlap: overlap between tiles in LR pixels.
 
         Returns:
@@ -153,13 +154,19 @@ def _tile_starts(size: int, tile: int, step: int) -> list[int]:
 def _blend_window(
     h: int, w: int, ramp: int, top: bool, left: bool, bottom: bool, right: bool, like: torch.Tensor
 ) -> torch.Tensor:
-    """A ``(1, 1, h, w)`` weight that rises linearly over ``ramp`` pixels on the sides shared with a neighbour."""
+    """A ``(1, 1, h, w)`` blending weight for one tile.
+
+    On each side shared with a neighbour, the weight is ~0 over the outer quarter of the ``ramp``
+    (where the tile saw its artificial border), rises linearly over the middle half, and is 1 beyond,
+    so that the two tiles' weights cross over inside the overlap.
+    """
 
     def profile(size: int, start: bool, end: bool) -> torch.Tensor:
         p = torch.ones(size, dtype=like.dtype, device=like.device)
         r = min(ramp, size)
         if r > 0:
-            rise = torch.arange(1, r + 1, dtype=like.dtype, device=like.device) / (r + 1)
+            d = torch.arange(r, dtype=like.dtype, device=like.device) + 0.5
+            rise = ((d - r / 4) / (r / 2)).clamp(1e-3, 1.0)
             if start:
                 p[:r] = torch.minimum(p[:r], rise)
             if end:

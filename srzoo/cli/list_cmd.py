@@ -1,0 +1,70 @@
+"""``srzoo list [KIND]``: what the installed plugins register."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.table import Table
+
+from srzoo import _plugins
+from srzoo.errors import SrzooError, UnknownNameError
+from srzoo.registry import KINDS, Entry
+
+from ._console import console
+
+HELP = "List registered recipes and components (all kinds, or one KIND)."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", nargs="?", metavar="KIND", help=f"one of: {', '.join(KINDS)} (plural accepted)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+
+
+def normalise_kind(kind: str) -> str:
+    """Accept ``generators`` for ``generator`` and so on; raise with suggestions otherwise."""
+    singular = kind[:-1] if kind.endswith("s") and kind[:-1] in KINDS else kind
+    if singular not in KINDS:
+        raise UnknownNameError("kind", kind, KINDS)
+    return singular
+
+
+def _summary(entry: Entry) -> str:
+    if entry.kind == "recipe":
+        from srzoo.api import get_recipe
+
+        try:
+            recipe = get_recipe(entry.name)
+        except SrzooError as exc:
+            return f"[red]invalid: {exc}[/]"
+        return f"×{recipe.scale}  {recipe.description}"
+    return str(entry.metadata.get("description", ""))
+
+
+def run(args: argparse.Namespace) -> int:
+    registry = _plugins.registry()
+    kinds = [normalise_kind(args.kind)] if args.kind else list(KINDS)
+    if args.json:
+        document = {
+            kind: [
+                {"name": e.name, "plugin": e.plugin, "description": str(e.metadata.get("description", ""))}
+                for e in registry.entries(kind)
+            ]
+            for kind in kinds
+        }
+        console.print_json(json.dumps(document))
+        return 0
+    for kind in kinds:
+        entries = list(registry.entries(kind))
+        plural = "losses" if kind == "loss" else f"{kind}s"
+        if not entries:
+            console.print(f"[bold]{plural}[/] [dim](none registered)[/]")
+            continue
+        table = Table(title=f"{plural} ({len(entries)})", title_justify="left", expand=False)
+        table.add_column("name", style="bold cyan", no_wrap=True)
+        table.add_column("plugin", style="dim")
+        table.add_column("description")
+        for entry in entries:
+            table.add_row(entry.name, entry.plugin, _summary(entry))
+        console.print(table)
+    return 0

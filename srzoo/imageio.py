@@ -1,0 +1,440 @@
+"""Reading and writing images as float RGB tensors in ``[0, 1]``, with deliberate conversions.
+
+What :func:`read_image` does with each kind of file (the same everywhere in srzoo: datasets, ``srzoo
+upscale``, ``srzoo bench``):
+
+- **8-bit RGB** (PNG, JPEG, BMP, TIFF, WebP...): ``value / 255``.
+- **Grayscale** (``L``, 1-bit, 16-bit): the gray channel is replicated to R, G and B, so that
+  ``Y`` computed from the result equals the stored gray level (Set14's ``bridge.png``).
+- **16-bit PNG** (gray, gray + alpha, RGB, RGBA): ``value / 65535`` at full precision (Pillow alone
+  would keep only the high byte of 16-bit colour PNGs; srzoo decodes those itself).
+- **Palette** images: mapped through their palette to RGB.
+- **Alpha** (RGBA, LA, palettes with transparency): by default the alpha channel is *dropped* and the
+  stored colour values are kept unchanged, which is what MATLAB's ``imread``, OpenCV and Pillow's
+  ``convert("RGB")`` give, so scores match other tools reading the same files. ``alpha="white"``
+  composites over white instead (how a viewer shows the image); ``alpha="error"`` refuses such files.
+- **CMYK / YCbCr** JPEGs: converted to RGB by Pillow.
+- **EXIF orientation** (JPEG/TIFF/WebP from cameras) is *applied* by default, so the tensor is upright
+  as viewers show it; the written outputs carry no EXIF tag and therefore display the same way.
+  ``exif_orientation=False`` keeps the stored pixel grid (what MATLAB's ``imread`` sees).
+
+Files that are not images, are empty, truncated or corrupt raise :class:`~srzoo.errors.InputError`
+with one line naming the file and the problem.
+
+:func:`write_image` rounds to 8 bits (``floor(255 x + 0.5)``, clamped to ``[0, 255]``) and writes
+PNG, JPEG, BMP, TIFF or WebP (chosen by the suffix) atomically: the data goes to a temporary file in
+the same folder that is renamed over the target, so a crash never leaves a half-written image.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import struct
+import warnings
+import zlib
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "AlphaMode",
+    "read_image",
+    "write_image",
+    "image_size",
+    "list_images",
+    "quantize_8bit",
+]
+
+AlphaMode = Literal["drop", "white", "error"]
+"""What :func:`read_image` does with an alpha channel: ``drop`` it, composite over ``white``, or raise."""
+
+IMAGE_SUFFIXES: frozenset[str] = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
+)
+"""File suffixes (lower case) that :func:`list_images` treats as images."""
+
+_WRITE_FORMATS: dict[str, str] = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+}
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_EXIF_ORIENTATION = 0x0112
+
+
+# --------------------------------------------------------------------------------------------- reading
+def read_image(
+    path: str | os.PathLike[str],
+    *,
+    alpha: AlphaMode = "drop",
+    exif_orientation: bool = True,
+) -> torch.Tensor:
+    """Read an image file as a float RGB tensor.
+
+    Args:
+        path: the image file (PNG, JPEG, BMP, TIFF, WebP, PPM/PGM; 8- or 16-bit PNG).
+        alpha: ``"drop"`` (default) keeps the stored colour values and ignores alpha;
+            ``"white"`` composites over a white background; ``"error"`` raises on images with alpha.
+        exif_orientation: apply the EXIF orientation tag (default) or keep the stored pixel grid.
+
+    Returns:
+        ``(3, H, W)`` ``float32`` tensor in ``[0, 1]`` (8-bit values divided by 255, 16-bit values
+        by 65535; gray replicated to three channels).
+
+    Raises:
+        InputError: ``"<path>: <problem>"`` for a missing, empty, non-image, truncated or corrupt file,
+            or an image with alpha when ``alpha="error"``.
+
+    Example:
+        >>> x = read_image("set5/HR/baby.png")
+        >>> x.shape, x.dtype
+        (torch.Size([3, 512, 512]), torch.float32)
+    """
+    if alpha not in ("drop", "white", "error"):
+        raise InputError(f"alpha must be 'drop', 'white' or 'error', got {alpha!r}")
+    file = _check_file(path)
+    if _png_header(file) in ((16, 2), (16, 4), (16, 6)):
+        channels, scale = _decode_png16(file), 65535.0
+        orientation = 1  # 16-bit colour PNGs from cameras with an eXIf orientation are not a thing
+    else:
+        channels, scale, orientation = _decode_pillow(file, exif_orientation)
+    rgb = _to_rgb(channels, scale, alpha, file)
+    if exif_orientation and orientation != 1:
+        rgb = _orient(rgb, orientation)
+    return rgb.contiguous()
+
+
+def image_size(path: str | os.PathLike[str], *, exif_orientation: bool = True) -> tuple[int, int]:
+    """``(H, W)`` of an image file, read from its header only (fast; the pixels are not decoded).
+
+    Args:
+        path: the image file.
+        exif_orientation: swap ``H`` and ``W`` when the EXIF orientation is a 90° rotation, matching
+            :func:`read_image` with the same argument.
+
+    Raises:
+        InputError: a missing, empty or non-image file.
+    """
+    file = _check_file(path)
+    try:
+        with Image.open(file) as im:
+            width, height = im.size
+            orientation = _orientation_of(im) if exif_orientation else 1
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
+        raise _not_readable(file, exc) from None
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return height, width
+
+
+def list_images(folder: str | os.PathLike[str]) -> list[Path]:
+    """The image files directly inside ``folder``, in natural order (``2.jpg`` before ``10.jpg``).
+
+    Files whose suffix is in :data:`IMAGE_SUFFIXES` (any case) count as images; hidden files (names
+    starting with ``.``, e.g. macOS ``._x.png``) and sub-folders are skipped.
+
+    Raises:
+        InputError: ``folder`` does not exist or is not a folder.
+    """
+    root = Path(folder)
+    if not root.exists():
+        raise InputError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise InputError(f"{root}: not a folder")
+    files = [
+        p
+        for p in root.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and p.is_file()
+    ]
+    return sorted(files, key=_natural_key)
+
+
+def _natural_key(path: Path) -> tuple[tuple[int, int | str], ...]:
+    parts = re.split(r"(\d+)", path.name)
+    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts if p)
+
+
+def _check_file(path: str | os.PathLike[str]) -> Path:
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{file}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{file}: cannot read it ({exc.strerror or exc})") from None
+    if file.is_dir():
+        raise InputError(f"{file}: is a folder, expected an image file")
+    if size == 0:
+        raise InputError(f"{file}: empty file (0 bytes), not an image")
+    return file
+
+
+def _not_readable(file: Path, exc: BaseException) -> InputError:
+    if isinstance(exc, UnidentifiedImageError):
+        return InputError(f"{file}: not an image file (unknown or unsupported format)")
+    if isinstance(exc, Image.DecompressionBombError):
+        return InputError(f"{file}: image too large to decode safely ({exc})")
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        return InputError(f"{file}: truncated image file ({text}); re-download or re-export it")
+    return InputError(f"{file}: corrupt or unreadable image ({text})")
+
+
+def _png_header(file: Path) -> tuple[int, int] | None:
+    """``(bit depth, colour type)`` of a PNG file, or ``None`` for other formats."""
+    with open(file, "rb") as handle:
+        head = handle.read(26)
+    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        return None
+    return head[24], head[25]
+
+
+def _decode_png16(file: Path) -> torch.Tensor:
+    """A non-interlaced 16-bit colour PNG (RGB, RGBA, gray + alpha) -> ``(C, H, W)`` float32 of the
+    raw 0..65535 values.
+
+    Pillow reads these files as 8-bit (it keeps the high byte), so srzoo decodes them itself: parse
+    the chunks (checking CRCs), inflate the IDAT stream and undo the per-row PNG filters.
+    """
+    data = file.read_bytes()
+    pos, header, idat, ended = len(_PNG_SIGNATURE), b"", [], False
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if len(body) < length or pos + 12 + length > len(data):
+            break
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        if zlib.crc32(kind + body) != crc:
+            raise InputError(f"{file}: corrupt PNG (bad checksum in chunk {kind.decode('latin-1')!r})")
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            idat.append(body)
+        elif kind == b"IEND":
+            ended = True
+            break
+        pos += 12 + length
+    if not ended:
+        raise InputError(f"{file}: truncated image file (PNG ends before its IEND chunk); re-download or re-export it")
+    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header[:13])
+    channels = {2: 3, 4: 2, 6: 4}[color_type]
+    if interlace:
+        raise InputError(f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing")
+    bpp, stride = 2 * channels, 2 * channels * width
+    try:
+        raw = zlib.decompress(b"".join(idat))
+    except zlib.error as exc:
+        raise InputError(f"{file}: corrupt PNG image data ({exc})") from None
+    if len(raw) != height * (stride + 1):
+        raise InputError(f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {height * (stride + 1)})")
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
+    filters = rows[:, 0]
+    if filters.max(initial=0) > 4:
+        raise InputError(f"{file}: corrupt PNG image data (unknown row filter {int(filters.max())})")
+    pixels = _unfilter(rows[:, 1:].reshape(height, width, bpp), filters)
+    values = pixels.reshape(height, stride).view(">u2").reshape(height, width, channels)
+    return torch.from_numpy(values.astype(np.float32)).permute(2, 0, 1)
+
+
+def _unfilter(filtered: np.ndarray, filters: np.ndarray) -> np.ndarray:
+    """Undo PNG row filters on ``(H, W, bpp)`` bytes, vectorised over anti-diagonals.
+
+    Pixel ``(r, x)`` depends on ``(r, x-1)``, ``(r-1, x)`` and ``(r-1, x-1)``, which all lie on the
+    previous diagonals, so one diagonal ``r + x = d`` is reconstructed per step (``H + W - 1`` steps).
+    """
+    height, width, bpp = filtered.shape
+    out = np.zeros((height + 1, width + 1, bpp), dtype=np.int32)  # a zero row above, a zero column left
+    source = filtered.astype(np.int32)
+    for d in range(height + width - 1):
+        r = np.arange(max(0, d - width + 1), min(height - 1, d) + 1)
+        x = d - r
+        f = filters[r][:, None]
+        a, b, c = out[r + 1, x], out[r, x + 1], out[r, x]
+        p = a + b - c
+        pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+        paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+        predictor = np.select([f == 1, f == 2, f == 3, f == 4], [a, b, (a + b) >> 1, paeth], 0)
+        out[r + 1, x + 1] = (source[r, x] + predictor) & 0xFF
+    return out[1:, 1:].astype(np.uint8)
+
+
+def _orientation_of(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(_EXIF_ORIENTATION, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not make the image unreadable
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _decode_pillow(file: Path, exif_orientation: bool) -> tuple[torch.Tensor, float, int]:
+    """Decode with Pillow -> (``(C, H, W)`` float32 raw values, their full scale, EXIF orientation)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as im:
+                orientation = _orientation_of(im) if exif_orientation else 1
+                im.load()
+                array, scale = _pillow_to_array(im, file)
+    except InputError:
+        raise
+    except Image.DecompressionBombWarning as exc:
+        raise InputError(f"{file}: image too large to decode safely ({exc})") from None
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _not_readable(file, exc) from None
+    tensor = torch.from_numpy(np.array(array, dtype=array.dtype, order="C", copy=True))
+    if tensor.ndim == 2:
+        tensor = tensor[None]
+    else:
+        tensor = tensor.permute(2, 0, 1)
+    return tensor.to(torch.float32), scale, orientation
+
+
+def _pillow_to_array(im: Image.Image, file: Path) -> tuple[np.ndarray, float]:
+    mode = im.mode
+    if mode in ("RGB", "L", "RGBA", "LA"):
+        return np.asarray(im), 255.0
+    if mode == "1":
+        return np.asarray(im.convert("L")), 255.0
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB")), 255.0
+    if mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX", "RGBa", "La"):
+        return np.asarray(im.convert("RGBA" if mode in ("RGBa", "La") else "RGB")), 255.0
+    if mode.startswith("I;16"):
+        return np.asarray(im).astype(np.float32), 65535.0
+    if mode == "I":
+        array = np.asarray(im)
+        if array.size and (array.min() < 0 or array.max() > 65535):
+            raise InputError(f"{file}: 32-bit integer image with values outside 0..65535; save it as a 16-bit PNG")
+        return array.astype(np.float32), 65535.0
+    if mode == "F":
+        array = np.asarray(im)
+        if array.size and (not np.isfinite(array).all() or array.min() < 0 or array.max() > 1):
+            raise InputError(f"{file}: floating-point image with values outside [0, 1]; save it as an 8- or 16-bit PNG")
+        return array, 1.0
+    raise InputError(f"{file}: unsupported image mode {mode!r}; convert it to 8- or 16-bit RGB")
+
+
+def _to_rgb(channels: torch.Tensor, scale: float, alpha: AlphaMode, file: Path) -> torch.Tensor:
+    """``(C, H, W)`` raw values, C in 1..4 -> ``(3, H, W)`` in ``[0, 1]`` following the alpha policy."""
+    x = channels / scale if scale != 1.0 else channels
+    count = x.shape[0]
+    color, opacity = (x[:-1], x[-1:]) if count in (2, 4) else (x, None)
+    if opacity is not None and alpha == "error":
+        raise InputError(f"{file}: image has an alpha channel; remove it or pass alpha='drop' or alpha='white'")
+    if opacity is not None and alpha == "white":
+        color = color * opacity + (1.0 - opacity)
+    if color.shape[0] == 1:
+        color = color.expand(3, -1, -1)
+    return color.to(torch.float32)
+
+
+def _orient(x: torch.Tensor, orientation: int) -> torch.Tensor:
+    """Apply an EXIF orientation (2..8) to ``(C, H, W)``, as ``PIL.ImageOps.exif_transpose`` does."""
+    if orientation in (2, 5, 7):  # mirrored variants: flip left-right first
+        x = x.flip(-1)
+    quarter_turns = {3: 2, 4: 2, 5: 1, 6: 3, 7: 3, 8: 1}.get(orientation, 0)  # counter-clockwise
+    if orientation == 4:
+        x = x.flip(-1)
+    if quarter_turns:
+        x = torch.rot90(x, quarter_turns, dims=(-2, -1))
+    return x
+
+
+# --------------------------------------------------------------------------------------------- writing
+def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
+    """Round ``[0, 1]`` values to the 8-bit grid as saving a PNG would: ``floor(255 x + 0.5) / 255``.
+
+    Values are clamped to ``[0, 1]`` (halves round up, i.e. away from zero, as MATLAB's ``uint8``).
+    Shape, dtype and device are kept.
+
+    Example:
+        >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
+        tensor([128., 255.,   0.])
+    """
+    return torch.floor(x * 255.0 + 0.5).clamp_(0.0, 255.0) / 255.0
+
+
+def write_image(
+    tensor: torch.Tensor,
+    path: str | os.PathLike[str],
+    *,
+    quality: int = 95,
+) -> Path:
+    """Write a float RGB image to ``path`` as an 8-bit file, atomically.
+
+    Args:
+        tensor: ``(3, H, W)`` or ``(1, 3, H, W)`` float tensor in ``[0, 1]`` (any device). Values
+            are rounded with ``floor(255 x + 0.5)`` and clamped to ``[0, 255]``.
+        path: target file; the suffix picks the format: ``.png``, ``.jpg``/``.jpeg`` (quality
+            ``quality``, no chroma subsampling), ``.bmp``, ``.tif``/``.tiff``, ``.webp`` (lossless).
+            Missing parent folders are created.
+        quality: JPEG quality (1..100).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: a tensor of the wrong shape or dtype, NaN values, or an unknown suffix.
+
+    The image is written to a temporary file next to the target and renamed over it, so the target
+    is either the old file or the complete new one, never a partial write.
+    """
+    target = Path(path)
+    fmt = _WRITE_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(_WRITE_FORMATS))
+        raise InputError(f"{target}: unknown image suffix {target.suffix!r}; use one of {known}")
+    if not isinstance(tensor, torch.Tensor):
+        raise InputError(f"image to write must be a torch.Tensor of shape (3, H, W), got {type(tensor).__name__}")
+    image = tensor[0] if tensor.ndim == 4 and tensor.shape[0] == 1 else tensor
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise InputError(f"image to write must have shape (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}")
+    if not image.is_floating_point():
+        raise InputError(f"image to write must be a float tensor in [0, 1], got dtype {image.dtype}; divide uint8 images by 255")
+    if image.shape[1] < 1 or image.shape[2] < 1:
+        raise InputError(f"image to write must be non-empty, got shape {tuple(tensor.shape)}")
+    if not 1 <= quality <= 100:
+        raise InputError(f"quality must be in 1..100, got {quality}")
+    pixels = image.detach().to("cpu", torch.float32)
+    if torch.isnan(pixels).any():
+        raise InputError(f"image to write for {target} contains NaN values")
+    array = torch.floor(pixels * 255.0 + 0.5).clamp_(0.0, 255.0).to(torch.uint8).permute(1, 2, 0).numpy()
+    options: dict[str, object] = {}
+    if fmt == "JPEG":
+        options = {"quality": quality, "subsampling": 0}
+    elif fmt == "WEBP":
+        options = {"lossless": True}
+    elif fmt == "PNG":
+        options = {"compress_level": 6}
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_save(Image.fromarray(np.ascontiguousarray(array)), target, fmt, options)
+    return target
+
+
+def _atomic_save(im: Image.Image, target: Path, fmt: str, options: dict[str, object]) -> None:
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    # os.open honours the umask, unlike tempfile (0600), so the result has normal permissions
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            im.save(handle, format=fmt, **options)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
