@@ -1,0 +1,122 @@
+"""SSIM (Wang et al. 2004) as the SR literature computes it: 11×11 Gaussian window, 'valid' filtering."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from srzoo.errors import InputError
+
+from ._protocol import Channel, Protocol
+
+__all__ = ["gaussian_window", "ssim_map", "ssim", "SSIM"]
+
+WINDOW_SIZE = 11
+SIGMA = 1.5
+K1 = 0.01
+K2 = 0.03
+
+
+def gaussian_window(size: int = WINDOW_SIZE, sigma: float = SIGMA, device: torch.device | None = None) -> torch.Tensor:
+    """The normalised 1-D Gaussian ``(size,)`` float64 (the 2-D window is its outer product)."""
+    k = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2.0
+    g = torch.exp(-(k**2) / (2.0 * sigma**2))
+    return g / g.sum()
+
+
+def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Separable 'valid' correlation of ``(..., H, W)`` with ``g ⊗ g``: ``(..., H - k + 1, W - k + 1)``."""
+    k = g.numel()
+    h, w = x.shape[-2:]
+    rows = sum(g[i] * x[..., i : h - k + 1 + i, :] for i in range(k))
+    return sum(g[i] * rows[..., :, i : w - k + 1 + i] for i in range(k))
+
+
+def ssim_map(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    max_value: float = 255.0,
+    window_size: int = WINDOW_SIZE,
+    sigma: float = SIGMA,
+    k1: float = K1,
+    k2: float = K2,
+) -> torch.Tensor:
+    """The SSIM map of Wang et al. 2004 with 'valid' Gaussian filtering.
+
+    Args:
+        x: ``(N, C, H, W)`` float tensor in ``[0, max_value]``, ``H, W >= window_size``.
+        y: reference, same shape.
+        max_value: the dynamic range ``L``.
+        window_size, sigma: the Gaussian window.
+        k1, k2: the stabilising constants (``C1 = (k1 L)²``, ``C2 = (k2 L)²``).
+
+    Returns:
+        ``(N, C, H - window_size + 1, W - window_size + 1)`` map in ``x``'s dtype.
+
+    Raises:
+        InputError: mismatched shapes or images smaller than the window.
+    """
+    if x.ndim != 4 or x.shape != y.shape:
+        raise InputError(f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+    if min(x.shape[-2:]) < window_size:
+        raise InputError(f"SSIM needs images of at least {window_size}x{window_size}, got {x.shape[-2]}x{x.shape[-1]}")
+    g = gaussian_window(window_size, sigma, x.device).to(x.dtype)
+    c1 = (k1 * max_value) ** 2
+    c2 = (k2 * max_value) ** 2
+    mu_x = _filter_valid(x, g)
+    mu_y = _filter_valid(y, g)
+    xx = _filter_valid(x * x, g) - mu_x * mu_x
+    yy = _filter_valid(y * y, g) - mu_y * mu_y
+    xy = _filter_valid(x * y, g) - mu_x * mu_y
+    return ((2.0 * mu_x * mu_y + c1) * (2.0 * xy + c2)) / ((mu_x * mu_x + mu_y * mu_y + c1) * (xx + yy + c2))
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, max_value: float = 255.0) -> torch.Tensor:
+    """Mean SSIM per image: ``(N, C, H, W)`` pair → ``(N,)`` (the mean of :func:`ssim_map` over C, H, W)."""
+    return ssim_map(x, y, max_value).flatten(1).mean(dim=1)
+
+
+class SSIM(nn.Module):
+    """SSIM under the literature's protocol (registered metric ``ssim``).
+
+    ``(sr, hr)`` float RGB ``[0, 1]`` ``(N, 3, H, W)`` → ``(N,)`` float64 mean SSIM, computed on 8-bit
+    Y in ``[0, 255]`` with ``L = 255``, ``K1 = 0.01``, ``K2 = 0.03``, an 11×11 Gaussian window
+    (σ = 1.5), 'valid' filtering and ``shave`` (default ``scale``) pixels removed per side first. With
+    ``channel="rgb"`` the maps of the three channels are averaged.
+
+    Args:
+        scale: the SR factor (the default shave).
+        channel: ``"y"`` or ``"rgb"``.
+        shave: border pixels removed per side; ``None`` = ``scale``.
+        round_input: round inputs to 8 bits first.
+        round_y: round the luma to integers; ``False`` = RCAN's unrounded Y.
+
+    Example:
+        >>> metric = srzoo.create("metric", "ssim", scale=4)
+        >>> hr = torch.rand(2, 3, 32, 32)
+        >>> float(metric(hr, hr)[0])
+        1.0
+    """
+
+    higher_is_better = True
+
+    def __init__(
+        self,
+        scale: int,
+        channel: Channel = "y",
+        shave: int | None = None,
+        round_input: bool = True,
+        round_y: bool = True,
+    ) -> None:
+        super().__init__()
+        self.protocol = Protocol(scale, channel, shave, round_input, round_y)
+
+    def forward(self, sr: torch.Tensor, hr: torch.Tensor) -> torch.Tensor:
+        """Score ``sr`` against ``hr``; returns ``(N,)`` float64."""
+        a, b = self.protocol.prepare(sr, hr, min_size=WINDOW_SIZE)
+        return ssim(a, b, 255.0)
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.protocol.describe().items())
+
+
