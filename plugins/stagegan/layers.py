@@ -1,0 +1,71 @@
+"""Small building blocks shared by the Stage-GAN networks: normalisation choice and dropout."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from srzoo.errors import InputError
+
+__all__ = ["Norm", "NORMS", "check_norm", "make_norm", "conv_bias", "NoiseDropout"]
+
+Norm = Literal["batch", "instance", "none"]
+NORMS: tuple[str, ...] = ("batch", "instance", "none")
+
+
+def check_norm(norm: str) -> None:
+    """Raise :class:`~srzoo.errors.InputError` unless ``norm`` is one of :data:`NORMS`."""
+    if norm not in NORMS:
+        raise InputError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+
+
+def conv_bias(norm: str) -> bool:
+    """Whether a convolution followed by ``norm`` needs its own bias.
+
+    BatchNorm's shift makes a conv bias redundant (pix2pix omits it); InstanceNorm without affine
+    parameters and no normalisation keep it, as pix2pix does.
+    """
+    return norm != "batch"
+
+
+def make_norm(norm: str, channels: int) -> nn.Module:
+    """The normalisation layer after a convolution with ``channels`` outputs.
+
+    ``"batch"``: ``BatchNorm2d`` (affine, running statistics); ``"instance"``: ``InstanceNorm2d``
+    without affine parameters or running statistics (pix2pix); ``"none"``: ``Identity``.
+    """
+    check_norm(norm)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    return nn.Identity()
+
+
+class NoiseDropout(nn.Module):
+    """Dropout that can stay active in eval mode (pix2pix's "noise as dropout").
+
+    Args:
+        p: drop probability.
+        at_inference: keep dropping in eval mode too (stochastic outputs, as the pix2pix and
+            Stage-GAN papers test); ``False`` makes eval deterministic.
+
+    Shape:
+        any; output has the input's shape.
+    """
+
+    def __init__(self, p: float = 0.5, at_inference: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise InputError(f"dropout probability must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.at_inference = bool(at_inference)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.dropout(x, self.p, training=self.training or self.at_inference)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, at_inference={self.at_inference}"
