@@ -28,4 +28,5 @@ def srzoo_register_generators(register):
 @srzoo.hookimpl
 def srzoo_register_recipes(register):
     register("espcn-x3", {"name": "espcn-x3", "scale": 3, "description": "ESPCN x3 (example plugin)",
+                          "paper": "Shi et al., CVPR 2016", "license": "MIT",
                           "nodes": [{"name": "sr", "generator": "espcn", "args": {"scale": 3}}]})
