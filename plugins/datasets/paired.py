@@ -51,8 +51,20 @@ def match_pairs(hr_files: list[Path], lr_files: list[Path], scale: int) -> list[
         raise InputError(
             f"{len(missing)} HR image(s) have no LR image in the LR folder: {shown}; "
             f"name LR files like the HR file or with an x{scale} suffix (e.g. {example})"
+            + _other_scale_hint(hr_files, lr_files, scale)
         )
     return pairs
+
+
+def _other_scale_hint(hr_files: list[Path], lr_files: list[Path], scale: int) -> str:
+    """``"; the LR folder holds x4 files ..."`` when LR names carry another scale than ``scale``."""
+    hr_stems = {hr.stem for hr in hr_files}
+    pattern = re.compile(r"^(?P<stem>.*?)_?[xX](?P<scale>\d+)$")
+    for lr in lr_files:
+        match = pattern.match(lr.stem)
+        if match and match["stem"] in hr_stems and int(match["scale"]) != scale:
+            return f"; the LR folder holds x{match['scale']} files (e.g. {lr.name}): is scale={scale} right?"
+    return ""
 
 
 class PairedFolderDataset(Dataset[dict[str, Any]]):
