@@ -88,6 +88,7 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
     request = urllib.request.Request(url, headers={"User-Agent": f"srzoo/{__version__}"})
     digest = hashlib.sha256()
     received = 0
+    total: int | None = None
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response, open(target, "wb") as out:
             header = response.headers.get("Content-Length")
@@ -102,7 +103,8 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
                     progress(received, total)
     except http.client.IncompleteRead as exc:
         received += len(exc.partial)
-        raise SrzooError(f"download of {url} was cut off after {received} bytes; try again") from None
+        expected_bytes = total if total is not None else received + (exc.expected or 0)
+        raise SrzooError(f"download of {url} is incomplete: got {received} of {expected_bytes} bytes; try again") from None
     except urllib.error.HTTPError as exc:
         raise SrzooError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, http.client.HTTPException) as exc:
