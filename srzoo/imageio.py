@@ -46,11 +46,11 @@ from .errors import InputError
 __all__ = [
     "IMAGE_SUFFIXES",
     "AlphaMode",
-    "read_image",
-    "write_image",
     "image_size",
     "list_images",
     "quantize_8bit",
+    "read_image",
+    "write_image",
 ]
 
 AlphaMode = Literal["drop", "white", "error"]
@@ -231,7 +231,9 @@ def _decode_png16(file: Path) -> np.ndarray:
         pos += 12 + length
     if not ended:
         raise InputError(f"{file}: truncated image file (PNG ends before its IEND chunk); re-download or re-export it")
-    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header[:13])
+    if len(header) < 13:
+        raise InputError(f"{file}: corrupt PNG (bad IHDR chunk)")
+    width, height, _depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header[:13])
     channels = {2: 3, 4: 2, 6: 4}[color_type]
     if interlace:
         raise InputError(f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing")

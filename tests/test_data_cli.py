@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from srzoo_plugins.datasets.download import fetch_facades
 
 from srzoo.cli import main
 from srzoo.errors import SrzooError
-from srzoo_plugins.datasets.download import fetch_facades
 
 
 def _jpeg(width: int = 512, height: int = 256, seed: int = 0) -> bytes:
@@ -55,7 +55,7 @@ class _Server:
         self.routes = routes
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 if self.path not in routes:
                     self.send_error(404, "Not Found")
                     return

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torch.utils.data import DataLoader
-
-import srzoo
-from srzoo.errors import InputError
-from srzoo.imageio import quantize_8bit, read_image, write_image
 from srzoo_plugins.datasets import facades as facades_module
 from srzoo_plugins.datasets import folder as folder_module
 from srzoo_plugins.datasets import paired as paired_module
 from srzoo_plugins.datasets._common import random_window
 from srzoo_plugins.datasets.degrade import make_lr, make_mr
+from torch.utils.data import DataLoader
+
+import srzoo
+from srzoo.errors import InputError
+from srzoo.imageio import quantize_8bit, read_image, write_image
 
 
 def _smooth(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -168,7 +168,7 @@ def mixed_folder(tmp_path: Path) -> Path:
     Image.fromarray(_smooth(rng, 32, 32)[..., 0], mode="L").save(tmp_path / "b_gray.png")
     rgba = np.concatenate([_smooth(rng, 24, 40), np.full((24, 40, 1), 10, np.uint8)], axis=-1)
     Image.fromarray(rgba, mode="RGBA").save(tmp_path / "c_rgba.png")
-    Image.fromarray((_smooth(rng, 20, 28)[..., 0].astype(np.uint16) * 257 + 3)).save(tmp_path / "d_gray16.png")
+    Image.fromarray(_smooth(rng, 20, 28)[..., 0].astype(np.uint16) * 257 + 3).save(tmp_path / "d_gray16.png")
     (tmp_path / "readme.txt").write_text("not an image, ignored by suffix")
     return tmp_path
 

@@ -266,7 +266,7 @@ def test_write_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
     write_image(torch.zeros(3, 4, 4), target)
     before = target.read_bytes()
 
-    def failing_save(self, fp, format=None, **params):  # noqa: A002, ANN001, ANN202
+    def failing_save(self, fp, format=None, **params):
         fp.write(b"\x89PNG partial")
         raise OSError("disk full")
 

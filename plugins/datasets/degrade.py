@@ -28,7 +28,7 @@ from srzoo._imageops import check_image_batch
 from srzoo.errors import InputError
 from srzoo.imageio import quantize_8bit
 
-__all__ = ["Degradation", "make_lr", "make_mr", "build_degradation", "check_scale"]
+__all__ = ["Degradation", "build_degradation", "check_scale", "make_lr", "make_mr"]
 
 Degradation = str | Callable[[torch.Tensor], torch.Tensor]
 """A registered degradation name (``"bicubic"``) or an already built ``(N, C, H, W) -> (N, C, h, w)`` callable."""

@@ -14,7 +14,6 @@ import http.client
 import re
 import secrets
 import shutil
-import socket
 import tarfile
 import urllib.error
 import urllib.request
@@ -32,9 +31,9 @@ from srzoo.imageio import list_images
 from .sources import FACADES_COUNTS, FACADES_IMAGE_SIZE, FACADES_SHA256, FACADES_URL
 
 __all__ = [
-    "FACADES_URL",
-    "FACADES_SHA256",
     "FACADES_COUNTS",
+    "FACADES_SHA256",
+    "FACADES_URL",
     "FacadesDownload",
     "download_file",
     "fetch_facades",
@@ -107,7 +106,7 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
         raise SrzooError(f"download of {url} is incomplete: got {received} of {expected_bytes} bytes; try again") from None
     except urllib.error.HTTPError as exc:
         raise SrzooError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, socket.timeout, ConnectionError, http.client.HTTPException) as exc:
+    except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise SrzooError(f"download of {url} failed: {reason}; check the URL and your connection") from None
     if total is not None and received != total:

@@ -16,7 +16,7 @@ from srzoo.imageio import image_size, list_images, read_image
 from ._common import ItemDegrader, check_training_options, coin, mod_crop, random_window
 from .degrade import Degradation, check_scale
 
-__all__ = ["FacadesDataset", "FACADES_SIZE", "split_pair"]
+__all__ = ["FACADES_SIZE", "FacadesDataset", "split_pair"]
 
 FACADES_SIZE = (256, 512)
 """``(H, W)`` of every pix2pix facades file: photo on the left half, label map on the right half."""

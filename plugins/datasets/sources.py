@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["FACADES_URL", "FACADES_SHA256", "FACADES_COUNTS", "FACADES_IMAGE_SIZE"]
+__all__ = ["FACADES_COUNTS", "FACADES_IMAGE_SIZE", "FACADES_SHA256", "FACADES_URL"]
 
 FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
 """The pix2pix authors' facades archive (``facades/{train,val,test}/N.jpg``)."""
