@@ -202,6 +202,14 @@ def test_folder_training_options(mixed_folder: Path, monkeypatch: pytest.MonkeyP
         srzoo.create("dataset", "folder", root=mixed_folder, scale=4, random_crop=36)
 
 
+def test_folder_with_a_callable_degradation(mixed_folder: Path) -> None:
+    data = srzoo.create("dataset", "folder", root=mixed_folder, scale=2, degradation=lambda x: x[..., ::2, ::2])
+    item = data[1]
+    assert torch.equal(item["lr"], item["hr"][:, ::2, ::2])
+    with pytest.raises(InputError, match=r"with_mr=True needs a registered degradation name \(to build its direction='up'\), got a function"):
+        srzoo.create("dataset", "folder", root=mixed_folder, scale=2, degradation=lambda x: x, with_mr=True)
+
+
 def test_folder_alpha_white(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((8, 8, 4), np.uint8), mode="RGBA").save(tmp_path / "clear.png")
     item = srzoo.create("dataset", "folder", root=tmp_path, scale=2, alpha="white")[0]

@@ -72,6 +72,11 @@ class ItemDegrader:
     ) -> None:
         self.scale = check_scale(scale)
         self.round_lr = bool(round_lr)
+        if with_mr and not isinstance(degradation, str):
+            raise InputError(
+                "with_mr=True needs a registered degradation name (to build its direction='up'), "
+                f"got a {type(degradation).__name__}; register it or compute mr with make_mr"
+            )
         self.down = build_degradation(degradation, self.scale, "down", args) if need_down else None
         self.up = build_degradation(degradation, self.scale, "up", args) if with_mr else None
 
