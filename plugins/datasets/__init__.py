@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import srzoo
 
-_ITEM = "items: dict with 'hr' (3,H,W), 'lr' (3,H/s,W/s) in [0,1], 'name'"
-
 
 @srzoo.hookimpl
 def srzoo_register_datasets(register: srzoo.hookspecs.Register) -> None:
     register(
         "facades",
         "srzoo_plugins.datasets.facades:FacadesDataset",
-        description=f"CMP Facades, pix2pix layout root/{{train,test}}/N.jpg (photo | label map); {_ITEM}, 'semantic', opt. 'mr'",
+        description="CMP Facades, pix2pix layout: items hr (photo), semantic (label map), lr, opt. mr",
         paper="R. Tyleček and R. Šára, Spatial Pattern Templates for Recognition of Objects with Regular Structure, GCPR 2013",
         license="research use (CMP Facade Database)",
         download="srzoo data facades --to DIR",
@@ -27,10 +25,10 @@ def srzoo_register_datasets(register: srzoo.hookspecs.Register) -> None:
     register(
         "folder",
         "srzoo_plugins.datasets.folder:FolderDataset",
-        description=f"any folder of HR images; HR cropped to a multiple of the scale, LR made by a degradation; {_ITEM}",
+        description="any folder of HR images; items hr, lr made by a degradation (bicubic), opt. mr",
     )
     register(
         "paired-folder",
         "srzoo_plugins.datasets.paired:PairedFolderDataset",
-        description=f"HR and LR folders matched by name (baby.png <-> babyx4.png); {_ITEM}",
+        description="HR and LR folders matched by name (baby.png <-> babyx4.png); items hr, lr, opt. mr",
     )
