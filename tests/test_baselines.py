@@ -283,3 +283,22 @@ def test_plugin_module_imports_no_torch():
     code = "import sys, srzoo_plugins.baselines; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipes_on_cuda_match_cpu_and_run_in_half(name, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    torch.manual_seed(0)
+    model = srzoo.build(name)
+    lr = torch.rand(2, 3, 17, 13)
+    with torch.no_grad():
+        cpu = model(lr)
+        model.cuda()
+        gpu = model(lr.cuda())
+        assert gpu.device.type == "cuda"
+        assert torch.allclose(gpu.cpu(), cpu, atol=1e-4)
+        half = model.half()(lr.cuda().half())
+    assert half.dtype == torch.float16 and bool(torch.isfinite(half).all())
+    assert (half.float() - gpu).abs().max().item() < 3e-2

@@ -294,3 +294,20 @@ def test_official_weights_reproduce_the_papers_set5_psnr(shared_dir, data_dir, s
     assert abs(mean_unrounded - PAPER[scale]) <= PAPER_TOLERANCE[scale]
     assert mean_unrounded == pytest.approx(MEASURED[scale][0], abs=2e-3)
     assert mean_rounded == pytest.approx(MEASURED[scale][1], abs=2e-3)
+
+
+@pytest.mark.gpu
+@pytest.mark.shared_data
+def test_official_x4_on_cuda_float32_and_half(shared_dir, data_dir, monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    model = srzoo.build("lapsrn-x4", weights=_official(shared_dir, 4)).cuda()
+    metric = srzoo.create("metric", "psnr", scale=4, round_y=False)
+    full, half = [], []
+    with torch.no_grad():
+        for lr, hr in _set5(data_dir, 4):
+            full.append(metric(model(lr.cuda()).cpu(), hr).item())
+        model.half()
+        for lr, hr in _set5(data_dir, 4):
+            half.append(metric(model(lr.cuda().half()).float().cpu(), hr).item())
+    assert np.mean(full) == pytest.approx(MEASURED[4][0], abs=2e-3)
+    assert abs(np.mean(half) - np.mean(full)) < 0.05
