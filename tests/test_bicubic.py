@@ -10,7 +10,7 @@ import torch
 
 import srzoo
 from srzoo.errors import InputError
-from srzoo_plugins.bicubic._weights import contributions, resize_matrix
+from srzoo_plugins.bicubic._weights import contributions, resize_blocks, resize_matrix_np
 from srzoo_plugins.bicubic.imresize import Imresize, imresize, output_size
 
 
@@ -157,12 +157,25 @@ def test_rounding_modes_give_8bit_values():
 
 
 def test_matrix_cache_reuses_tensors():
-    resize_matrix.cache_clear()
+    resize_blocks.cache_clear()
     x = torch.rand(1, 1, 20, 20)
     imresize(x, 4)
     imresize(x, 4)
-    info = resize_matrix.cache_info()
+    info = resize_blocks.cache_info()
     assert info.misses == 1 and info.hits == 3  # square input: rows and columns share one matrix
+
+
+@pytest.mark.parametrize(("n_in", "n_out", "factor"), [(256, 64, 0.25), (300, 38, 0.125), (50, 200, 4.0), (7, 3, 0.4)])
+def test_blocks_cover_the_dense_matrix(n_in, n_out, factor):
+    dense = resize_matrix_np(n_in, n_out, factor)
+    rebuilt = np.zeros_like(dense)
+    blocks = resize_blocks(n_in, n_out, factor, True, torch.device("cpu"), torch.float64)
+    assert blocks[0].start == 0 and blocks[-1].stop == n_out
+    for block in blocks:
+        rebuilt[block.start : block.stop, block.lo : block.hi] = block.matrix.numpy()
+    np.testing.assert_array_equal(rebuilt, dense)
+    if n_in >= 256:
+        assert len(blocks) > 1 and max(b.hi - b.lo for b in blocks) < 100
 
 
 # --------------------------------------------------------------------------- gradients

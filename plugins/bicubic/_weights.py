@@ -1,4 +1,4 @@
-"""MATLAB ``imresize``'s 1-D bicubic weights, as dense ``(out, in)`` matrices.
+"""MATLAB ``imresize``'s 1-D bicubic weights, as banded ``(out, in)`` matrices cut into blocks.
 
 MATLAB resizes one dimension at a time. For output sample ``i`` (1-based) it maps to the input
 coordinate ``u = i / m + 0.5 * (1 - 1 / m)`` (``m`` the scale factor, > 1 enlarges), takes the
@@ -6,13 +6,14 @@ coordinate ``u = i / m + 0.5 * (1 - 1 / m)`` (``m`` the scale factor, > 1 enlarg
 kernel (Keys, a = -0.5) — stretched by ``1 / m`` when shrinking with antialiasing, which widens
 ``width`` from 4 to ``4 / m`` — normalises each row to sum 1 and mirrors indices outside the image
 symmetrically (``1, 2, ..., n, n, n-1, ..., 1`` repeated). Summing the weights that land on the same
-input sample gives one dense matrix per axis, so a resize is two matrix products.
+input sample gives one banded matrix per axis, so a resize is two (blocked) matrix products.
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -73,13 +74,38 @@ def resize_matrix_np(in_length: int, out_length: int, factor: float, antialias: 
     return matrix
 
 
-@lru_cache(maxsize=128)
-def resize_matrix(
-    in_length: int, out_length: int, factor: float, antialias: bool, device: torch.device, dtype: torch.dtype
-) -> torch.Tensor:
-    """:func:`resize_matrix_np` built in float64, cast to ``dtype`` on ``device``, and cached.
+BLOCK_SPAN = 64
+"""Aim of the number of input samples one block of output samples reads (see :func:`resize_blocks`)."""
 
-    The cache is keyed by all arguments; the returned tensor must not be modified in place.
+
+class Block(NamedTuple):
+    """Output samples ``[start, stop)`` of one pass read input samples ``[lo, hi)`` with ``matrix``."""
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+    matrix: torch.Tensor  # (stop - start, hi - lo)
+
+
+@lru_cache(maxsize=128)
+def resize_blocks(
+    in_length: int, out_length: int, factor: float, antialias: bool, device: torch.device, dtype: torch.dtype
+) -> tuple[Block, ...]:
+    """The matrix of :func:`resize_matrix_np`, cut into row blocks that each keep only their band.
+
+    The matrix is banded (each output reads ``ceil(4 / factor) + 2`` neighbours at most), so the
+    outputs are grouped into blocks reading about :data:`BLOCK_SPAN` inputs each; a pass is then one
+    small matrix product per block instead of one product with the mostly-zero dense matrix. Built in
+    float64, cast to ``dtype`` on ``device``, and cached by all arguments (do not modify the result).
     """
-    matrix = torch.from_numpy(resize_matrix_np(in_length, out_length, factor, antialias))
-    return matrix.to(device=device, dtype=dtype)
+    dense = resize_matrix_np(in_length, out_length, factor, antialias)
+    per_block = max(1, round(BLOCK_SPAN * out_length / in_length))
+    blocks = []
+    for start in range(0, out_length, per_block):
+        stop = min(start + per_block, out_length)
+        used = np.flatnonzero(np.any(dense[start:stop] != 0, axis=0))
+        lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
+        matrix = torch.from_numpy(np.ascontiguousarray(dense[start:stop, lo:hi]))
+        blocks.append(Block(start, stop, lo, hi, matrix.to(device=device, dtype=dtype)))
+    return tuple(blocks)

@@ -2,8 +2,8 @@
 
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, round(H * scale), round(W * scale))``. Each axis is one
-product with a dense weight matrix (see :mod:`srzoo_plugins.bicubic._weights`), so the op is batched,
-runs on the input's device and is differentiable. ``rounding`` reproduces what MATLAB does to uint8
+product with a banded weight matrix, done block by block (see :mod:`srzoo_plugins.bicubic._weights`),
+so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces what MATLAB does to uint8
 images.
 """
 
@@ -17,7 +17,7 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-from ._weights import resize_matrix
+from ._weights import Block, resize_blocks
 
 __all__ = ["Direction", "Rounding", "imresize", "Imresize", "bicubic", "output_size"]
 
@@ -61,6 +61,20 @@ def _check_input(x: object, scale: float, direction: Direction) -> tuple[int, in
             f"the output would be {out_h}x{out_w}; use an input of at least {math.ceil(0.5 / scale)} pixels per side"
         )
     return out_h, out_w
+
+
+def _resize_rows(x: torch.Tensor, blocks: tuple[Block, ...]) -> torch.Tensor:
+    """Apply a pass along dim -2: ``matrix @ x`` block by block."""
+    if len(blocks) == 1:
+        return torch.matmul(blocks[0].matrix, x[..., blocks[0].lo : blocks[0].hi, :])
+    return torch.cat([torch.matmul(b.matrix, x[..., b.lo : b.hi, :]) for b in blocks], dim=-2)
+
+
+def _resize_cols(x: torch.Tensor, blocks: tuple[Block, ...]) -> torch.Tensor:
+    """Apply a pass along dim -1: ``x @ matrix.T`` block by block."""
+    if len(blocks) == 1:
+        return torch.matmul(x[..., blocks[0].lo : blocks[0].hi], blocks[0].matrix.t())
+    return torch.cat([torch.matmul(x[..., b.lo : b.hi], b.matrix.t()) for b in blocks], dim=-1)
 
 
 def _round_uint8(x: torch.Tensor) -> torch.Tensor:
@@ -112,15 +126,14 @@ def imresize(
     in_h, in_w = x.shape[-2:]
     # float64 throughout when emulating uint8, so that ties fall as in MATLAB's double arithmetic
     work = torch.float64 if rounding != "none" else x.dtype
-    rows = resize_matrix(in_h, out_h, factor, antialias, x.device, work)
-    cols = resize_matrix(in_w, out_w, factor, antialias, x.device, work)
+    rows = resize_blocks(in_h, out_h, factor, antialias, x.device, work)
+    cols = resize_blocks(in_w, out_w, factor, antialias, x.device, work)
     if rounding == "none":
-        return torch.matmul(torch.matmul(rows, x), cols.t())
-    y = _round_uint8(x.detach().to(work) * 255.0)
-    y = torch.matmul(rows, y)
+        return _resize_cols(_resize_rows(x, rows), cols)
+    y = _resize_rows(_round_uint8(x.detach().to(work) * 255.0), rows)
     if rounding == "per-pass":
         y = _round_uint8(y)
-    y = _round_uint8(torch.matmul(y, cols.t()))
+    y = _round_uint8(_resize_cols(y, cols))
     return (y / 255.0).to(x.dtype)
 
 
