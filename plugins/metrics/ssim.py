@@ -67,8 +67,10 @@ def ssim_map(
         x: ``(N, C, H, W)`` float tensor in ``[0, max_value]``, ``H, W >= window_size``.
         y: reference, same shape.
         max_value: the dynamic range ``L``.
-        window_size, sigma: the Gaussian window.
-        k1, k2: the stabilising constants (``C1 = (k1 L)²``, ``C2 = (k2 L)²``).
+        window_size: the side of the Gaussian window.
+        sigma: the Gaussian's standard deviation.
+        k1: ``C1 = (k1 L)²`` stabilises the luminance term.
+        k2: ``C2 = (k2 L)²`` stabilises the contrast-structure term.
 
     Returns:
         ``(N, C, H - window_size + 1, W - window_size + 1)`` map in ``x``'s dtype.
