@@ -69,6 +69,7 @@ _WRITE_FORMATS: dict[str, str] = {
     ".tif": "TIFF",
     ".tiff": "TIFF",
     ".webp": "WEBP",
+    ".ppm": "PPM",
 }
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -383,7 +384,7 @@ def write_image(
         tensor: ``(3, H, W)`` or ``(1, 3, H, W)`` float tensor in ``[0, 1]`` (any device). Values
             are rounded with ``floor(255 x + 0.5)`` and clamped to ``[0, 255]``.
         path: target file; the suffix picks the format: ``.png``, ``.jpg``/``.jpeg`` (quality
-            ``quality``, no chroma subsampling), ``.bmp``, ``.tif``/``.tiff``, ``.webp`` (lossless).
+            ``quality``, no chroma subsampling), ``.bmp``, ``.tif``/``.tiff``, ``.webp`` (lossless), ``.ppm``.
             Missing parent folders are created.
         quality: JPEG quality (1..100).
 

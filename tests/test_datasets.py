@@ -113,6 +113,25 @@ def test_facades_random_crops_vary_and_are_reproducible(facades_root: Path) -> N
     assert not all(torch.equal(first[0], other) for other in first[1:])
 
 
+def test_datasets_pickle_for_dataloader_workers(facades_root: Path, mixed_folder: Path) -> None:
+    import pickle
+
+    for dataset in (
+        srzoo.create("dataset", "facades", root=facades_root, with_mr=True, random_crop=64),
+        srzoo.create("dataset", "folder", root=mixed_folder, scale=2),
+    ):
+        clone = pickle.loads(pickle.dumps(dataset))
+        torch.manual_seed(0)
+        original = dataset[0]
+        torch.manual_seed(0)
+        copied = clone[0]
+        assert original.keys() == copied.keys()
+        assert all(torch.equal(original[k], copied[k]) for k in original if k != "name")
+    loader = DataLoader(srzoo.create("dataset", "facades", root=facades_root, random_crop=64), batch_size=3, num_workers=2)
+    batch = next(iter(loader))
+    assert batch["hr"].shape == (3, 3, 64, 64) and batch["lr"].shape == (3, 3, 16, 16)
+
+
 def test_random_window_covers_the_range() -> None:
     torch.manual_seed(0)
     corners = {random_window(10, 7, 5) for _ in range(400)}

@@ -242,7 +242,7 @@ def test_write_read_roundtrip_is_exact(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.parent.iterdir()) == ["x.png"]  # no temporary left behind
 
 
-@pytest.mark.parametrize("suffix, fmt", [(".jpg", "JPEG"), (".JPEG", "JPEG"), (".bmp", "BMP"), (".tiff", "TIFF"), (".webp", "WEBP")])
+@pytest.mark.parametrize("suffix, fmt", [(".jpg", "JPEG"), (".JPEG", "JPEG"), (".bmp", "BMP"), (".tiff", "TIFF"), (".webp", "WEBP"), (".ppm", "PPM")])
 def test_write_formats_by_suffix(tmp_path: Path, suffix: str, fmt: str) -> None:
     x = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(1))
     path = write_image(x, tmp_path / f"x{suffix}")
