@@ -14,6 +14,11 @@ upscale``, ``srzoo bench``):
   ``convert("RGB")`` give, so scores match other tools reading the same files. ``alpha="white"``
   composites over white instead (how a viewer shows the image); ``alpha="error"`` refuses such files.
 - **CMYK / YCbCr** JPEGs: converted to RGB by Pillow.
+- **Colour-key transparency** (a ``tRNS`` colour in RGB or gray PNGs) is ignored: such images read
+  as opaque.
+- **Very large images**: Pillow's decompression-bomb limit applies (a warning above ~89 Mpixels, an
+  :class:`~srzoo.errors.InputError` above ~179 Mpixels); raise ``PIL.Image.MAX_IMAGE_PIXELS`` for
+  files you trust.
 - **EXIF orientation** (JPEG/TIFF/WebP from cameras) is *applied* by default, so the tensor is upright
   as viewers show it; the written outputs carry no EXIF tag and therefore display the same way.
   ``exif_orientation=False`` keeps the stored pixel grid (what MATLAB's ``imread`` sees).
@@ -32,7 +37,6 @@ import os
 import re
 import secrets
 import struct
-import warnings
 import zlib
 from pathlib import Path
 from typing import Literal
@@ -189,7 +193,9 @@ def _not_readable(file: Path, exc: BaseException) -> InputError:
     if isinstance(exc, UnidentifiedImageError):
         return InputError(f"{file}: not an image file (unknown or unsupported format)")
     if isinstance(exc, Image.DecompressionBombError):
-        return InputError(f"{file}: image too large to decode safely ({exc})")
+        return InputError(
+            f"{file}: {exc}; if you trust the file, raise PIL.Image.MAX_IMAGE_PIXELS (None disables the check)"
+        )
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return InputError(f"{file}: truncated image file ({text}); re-download or re-export it")
@@ -287,16 +293,12 @@ def _orientation_of(im: Image.Image) -> int:
 def _decode_pillow(file: Path, exif_orientation: bool) -> tuple[np.ndarray, float, int]:
     """Decode with Pillow -> (``(C, H, W)`` float32 raw values, their full scale, EXIF orientation)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(file) as im:
-                orientation = _orientation_of(im) if exif_orientation else 1
-                im.load()
-                array, scale = _pillow_to_array(im, file)
+        with Image.open(file) as im:
+            orientation = _orientation_of(im) if exif_orientation else 1
+            im.load()
+            array, scale = _pillow_to_array(im, file)
     except InputError:
         raise
-    except Image.DecompressionBombWarning as exc:
-        raise InputError(f"{file}: image too large to decode safely ({exc})") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _not_readable(file, exc) from None
     values = array.astype(np.float32)  # a new, writable, C-ordered (H, W[, C]) copy

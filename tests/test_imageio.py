@@ -224,6 +224,13 @@ def test_bad_files_raise_one_clear_error(tmp_path: Path) -> None:
         image_size(tmp_path / "notes.png")
 
 
+def test_decompression_bomb_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_image(torch.zeros(3, 40, 40), tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # errors above 2x the limit
+    with pytest.raises(InputError, match=r"big\.png: Image size \(1600 pixels\) exceeds limit .*raise PIL\.Image\.MAX_IMAGE_PIXELS"):
+        read_image(tmp_path / "big.png")
+
+
 # ------------------------------------------------------------------------------------------ writing
 def test_write_rounds_half_up_and_clamps(tmp_path: Path) -> None:
     levels = torch.tensor([0.0, 0.5, 1.5, 2.4999, 127.5, 254.5, 300.0, -7.0]) / 255
