@@ -1,0 +1,198 @@
+"""The inference fast path: BatchNorm folding, fused oneDNN convolutions, channels-last, bf16."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import srzoo
+from srzoo.errors import InputError
+from srzoo.inference import (
+    InferenceSRModel,
+    fold_batchnorm,
+    fold_conv_bn,
+    fuse_convolutions,
+    optimize_for_inference,
+)
+
+TINY = {"sem": {"ngf": 8}, "s2": {"ngf": 8}, "sr": {"ngf": 8, "n_blocks": 2}}
+
+
+def randomise_batchnorm(module: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm non-trivial running statistics and affine parameters."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+                if m.affine:
+                    m.weight.copy_(1 + 0.2 * torch.randn(n, generator=g))
+                    m.bias.copy_(0.1 * torch.randn(n, generator=g))
+    return module
+
+
+# --------------------------------------------------------------------------- folding
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("affine", [False, True])
+def test_fold_conv_bn_is_exact(transposed: bool, groups: int, bias: bool, affine: bool) -> None:
+    torch.manual_seed(0)
+    if transposed:
+        conv = nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, groups=groups, bias=bias)
+    else:
+        conv = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=groups, bias=bias)
+    bn = randomise_batchnorm(nn.BatchNorm2d(6, affine=affine))
+    seq = nn.Sequential(conv, bn).eval().double()
+    x = torch.randn(2, 4, 9, 7, dtype=torch.float64)
+    with torch.no_grad():
+        expected = seq(x)
+        fold_conv_bn(conv, bn)
+        torch.testing.assert_close(conv(x), expected, atol=1e-12, rtol=1e-12)
+
+
+def test_fold_batchnorm_replaces_and_counts() -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.BatchNorm2d(2)),
+        nn.BatchNorm2d(2),  # follows a Sequential, not a conv: kept
+        nn.Conv2d(2, 2, 1), nn.InstanceNorm2d(2),  # no running statistics: kept
+    )
+    randomise_batchnorm(net).eval()
+    x = torch.randn(1, 3, 8, 8)
+    with torch.no_grad():
+        expected = net(x)
+        assert fold_batchnorm(net) == 2
+        torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
+    assert isinstance(net[1], nn.Identity) and isinstance(net[3][2], nn.Identity)
+    assert isinstance(net[4], nn.BatchNorm2d)
+
+
+def test_fold_batchnorm_needs_eval_mode() -> None:
+    with pytest.raises(InputError, match=r"fold_batchnorm needs a module in eval mode; call module.eval\(\) first"):
+        fold_batchnorm(nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1)))
+    with pytest.raises(InputError, match=r"cannot fold a BatchNorm2d without running statistics"):
+        fold_conv_bn(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2, track_running_stats=False))
+
+
+# --------------------------------------------------------------------------- fused convolutions
+
+
+@pytest.mark.parametrize(
+    "activation", [nn.ReLU(), nn.LeakyReLU(0.2), nn.Tanh(), None], ids=["relu", "leaky", "tanh", "none"]
+)
+@pytest.mark.parametrize("transposed", [False, True])
+def test_fused_convolutions_compute_the_same(activation: nn.Module | None, transposed: bool) -> None:
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose2d(8, 4, 3, 2, 1, output_padding=1) if transposed else nn.Conv2d(8, 4, 4, 2, 1)
+    layers = [conv, nn.Identity()] + ([activation] if activation is not None else [])
+    net = nn.Sequential(*layers).eval()
+    x = torch.randn(2, 8, 10, 6)
+    with torch.no_grad():
+        expected = net(x)
+    fused = fuse_convolutions(net)
+    if fused == 0:
+        pytest.skip("this PyTorch build has no oneDNN fused convolutions")
+    assert fused == 1
+    assert all(not isinstance(m, type(activation)) for m in net) or activation is None
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        with torch.inference_mode():
+            got = net(x.contiguous(memory_format=memory_format))
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    # outside inference (autograd on) the fallback path computes the same
+    torch.testing.assert_close(net(x).detach(), expected, atol=1e-5, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------- the fast model
+
+
+@pytest.fixture(scope="module")
+def tiny_x8() -> srzoo.SRModel:
+    torch.manual_seed(0)
+    return randomise_batchnorm(srzoo.build("stagegan-x8", **TINY))
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_fast_path_matches_plain(tiny_x8: srzoo.SRModel, channels_last: bool) -> None:
+    fast = optimize_for_inference(tiny_x8, channels_last=channels_last)
+    assert isinstance(fast, InferenceSRModel) and not fast.training
+    assert fast.folded == sum(isinstance(m, nn.BatchNorm2d) for m in tiny_x8.modules())
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in fast.modules())
+    lr = torch.rand(2, 3, 5, 9)
+    with torch.no_grad():
+        plain = tiny_x8(lr, return_intermediates=True)
+    got = fast(lr, return_intermediates=True)
+    assert list(got) == list(plain)
+    for name in plain:
+        assert got[name].dtype == torch.float32 and got[name].shape == plain[name].shape
+        assert (got[name] - plain[name]).abs().max().item() <= 1e-4, name
+    assert plain["sr"].std() > 1e-3  # not a constant image: the comparison means something
+
+
+def test_fast_path_leaves_the_original_alone(tiny_x8: srzoo.SRModel) -> None:
+    before = {k: v.clone() for k, v in tiny_x8.state_dict().items()}
+    fast = optimize_for_inference(tiny_x8)
+    assert all(torch.equal(v, tiny_x8.state_dict()[k]) for k, v in before.items())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in tiny_x8.modules())
+    assert fast.recipe is tiny_x8.recipe and fast.scale == 8
+    with pytest.raises(InputError, match=r"an optimised inference model cannot be trained"):
+        fast.train()
+
+
+def test_fast_path_tiles_and_runs_without_autograd(tiny_x8: srzoo.SRModel) -> None:
+    fast = optimize_for_inference(tiny_x8)
+    lr = torch.rand(1, 3, 40, 48, requires_grad=True)
+    out = fast(lr, tile=32)
+    assert out.shape == (1, 3, 320, 384) and not out.requires_grad
+    with torch.no_grad():
+        expected = tiny_x8(lr, tile=32)
+    assert (out - expected).abs().max().item() <= 1e-4
+
+
+def test_bf16_fast_path(tiny_x8: srzoo.SRModel) -> None:
+    fast = optimize_for_inference(tiny_x8, bf16=True)
+    assert fast.bf16 and fast.fused == 0
+    lr = torch.rand(1, 3, 4, 4)
+    with torch.no_grad():
+        expected = tiny_x8(lr)
+    out = fast(lr)
+    assert out.dtype == torch.float32 and out.shape == expected.shape
+    assert (out - expected).abs().max().item() < 0.05
+
+
+def test_optimize_rejects_other_modules() -> None:
+    with pytest.raises(InputError, match=r"optimize_for_inference expects an srzoo.SRModel, got Conv2d"):
+        optimize_for_inference(nn.Conv2d(1, 1, 1))  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_full_size_stagegan_x8_fast_path() -> None:
+    torch.manual_seed(0)
+    model = randomise_batchnorm(srzoo.build("stagegan-x8"))
+    lr = torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        plain = model(lr, return_intermediates=True)
+    fast = optimize_for_inference(model)
+    assert fast.folded == 49
+    got = fast(lr, return_intermediates=True)
+    for name in plain:
+        assert (got[name] - plain[name]).abs().max().item() <= 1e-4, name
+
+
+@pytest.mark.gpu
+def test_fast_path_on_cuda(tiny_x8: srzoo.SRModel) -> None:
+    model = srzoo.build("stagegan-x8", **TINY)
+    model.load_state_dict(tiny_x8.state_dict())
+    model = model.cuda()
+    lr = torch.rand(1, 3, 8, 8, device="cuda")
+    with torch.no_grad():
+        expected = model(lr)
+    fast = optimize_for_inference(model)
+    assert (fast(lr) - expected).abs().max().item() <= 1e-3  # TF32 convolutions may be on
+    fast16 = optimize_for_inference(model, bf16=True)
+    assert (fast16(lr) - expected).abs().max().item() < 0.05
