@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 import torch
-
-import srzoo
-from srzoo.errors import InputError, SrzooError
 from srzoo_plugins.baselines.losses import CharbonnierLoss, MSELoss, PerceptualLoss, charbonnier_loss
 from srzoo_plugins.baselines.srcnn import SRCNN
 from srzoo_plugins.baselines.srgan_discriminator import SRGANDiscriminator
 from srzoo_plugins.baselines.srresnet import SRResNet
 from srzoo_plugins.baselines.ycbcr import merge_luma, rgb_to_y, rgb_to_ycbcr, ycbcr_to_rgb
+
+import srzoo
+from srzoo.errors import InputError, SrzooError
 
 RECIPES = ["srcnn-x4", "srcnn-x8", "lapsrn-x2", "lapsrn-x4", "lapsrn-x8", "srresnet-x4", "srresnet-x8", "srgan-x4", "srgan-x8"]
 

@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
+from test_lapsrn import write_dagnn
 
 import srzoo
 from srzoo.cli import main
 from srzoo.errors import WeightsError
 from srzoo.weights import save_weights, sha256_of
 
-from test_lapsrn import write_dagnn
-
 
 def _srzoo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "srzoo", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "srzoo", *args], capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")

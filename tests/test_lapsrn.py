@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from srzoo_plugins.baselines.lapsrn import FeatureUpsample, LapSRN, bilinear_kernel, released_depth
+from srzoo_plugins.baselines.lapsrn_matconvnet import lapsrn_state_dict, read_dagnn
+from srzoo_plugins.baselines.ycbcr import rgb_to_ycbcr
 
 import srzoo
 from srzoo.errors import InputError, WeightsError
-from srzoo_plugins.baselines.lapsrn import FeatureUpsample, LapSRN, bilinear_kernel, released_depth
-from srzoo_plugins.baselines.lapsrn_matconvnet import read_dagnn, lapsrn_state_dict
-from srzoo_plugins.baselines.ycbcr import rgb_to_ycbcr
 
 SET5 = ["baby", "bird", "butterfly", "head", "woman"]
 

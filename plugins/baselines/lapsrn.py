@@ -31,7 +31,7 @@ from srzoo.errors import InputError
 
 from .ycbcr import merge_luma, rgb_to_ycbcr
 
-__all__ = ["LapSRN", "LapSRNLevel", "FeatureUpsample", "lapsrn", "released_depth", "bilinear_kernel"]
+__all__ = ["FeatureUpsample", "LapSRN", "LapSRNLevel", "bilinear_kernel", "lapsrn", "released_depth"]
 
 Channels = Literal["y", "rgb"]
 

@@ -34,7 +34,7 @@ from .lapsrn import LapSRN
 if TYPE_CHECKING:
     from srzoo.model import SRModel
 
-__all__ = ["DagNN", "read_dagnn", "convert", "lapsrn_state_dict"]
+__all__ = ["DagNN", "convert", "lapsrn_state_dict", "read_dagnn"]
 
 _LEVEL_PARAM = re.compile(r"level(\d+)_img_up_f")
 _CONV_PARAM = re.compile(r"level(\d+)_conv(\d+)_f")

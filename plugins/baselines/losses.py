@@ -21,11 +21,11 @@ from srzoo.errors import InputError, SrzooError
 from .ycbcr import rgb_to_y
 
 __all__ = [
-    "charbonnier_loss",
     "CharbonnierLoss",
     "MSELoss",
     "PerceptualLoss",
     "charbonnier",
+    "charbonnier_loss",
     "mse",
     "perceptual",
 ]

@@ -22,7 +22,7 @@ from torch import nn
 from srzoo._imageops import check_image_batch
 from srzoo.errors import InputError
 
-__all__ = ["ResidualBlock", "SubPixelUpsample", "SRResNet", "srresnet"]
+__all__ = ["ResidualBlock", "SRResNet", "SubPixelUpsample", "srresnet"]
 
 
 class ResidualBlock(nn.Module):

@@ -20,7 +20,7 @@ import torch
 from srzoo._imageops import check_image_batch
 from srzoo.errors import InputError
 
-__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y", "merge_luma"]
+__all__ = ["merge_luma", "rgb_to_y", "rgb_to_ycbcr", "ycbcr_to_rgb"]
 
 # rows: Y, Cb, Cr; columns: R, G, B (MATLAB rgb2ycbcr, RGB in [0, 1], output in [0, 255])
 _MATRIX = (
