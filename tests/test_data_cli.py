@@ -146,6 +146,14 @@ def test_truncated_gzip_is_refused(server: _Server, tmp_path: Path, capsys: pyte
     url = server.url("/cut.tar.gz", cut)
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url]) == 2
     assert "is truncated or corrupt" in _error_line(capsys)
+    html = server.url("/page.tar.gz", b"<html>moved to another host</html>")
+    assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", html]) == 2
+    assert "is truncated or corrupt" in _error_line(capsys)
+    flipped = bytearray(GOOD)
+    flipped[len(flipped) // 2] ^= 0xFF  # breaks the deflate stream or the gzip CRC
+    url = server.url("/flipped.tar.gz", bytes(flipped))
+    assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url]) == 2
+    assert "is truncated or corrupt" in _error_line(capsys)
     assert _leftovers(tmp_path, set()) == []
 
 

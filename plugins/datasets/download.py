@@ -9,6 +9,7 @@ it was.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.client
 import re
@@ -109,6 +110,8 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
     except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise SrzooError(f"download of {url} failed: {reason}; check the URL and your connection") from None
+    except OSError as exc:  # writing the temporary file: disk full, permissions
+        raise SrzooError(f"cannot write the download to {target.parent}: {exc.strerror or exc}") from None
     if total is not None and received != total:
         raise SrzooError(f"download of {url} is incomplete: got {received} of {total} bytes; try again")
     hexdigest = digest.hexdigest()
@@ -131,8 +134,11 @@ def _unpack(archive: Path, into: Path, url: str) -> None:
                 tar.extractall(into, members=members, filter="data")
             else:  # pragma: no cover - Python 3.11.0-3.11.3; the members were checked above
                 tar.extractall(into, members=members)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise SrzooError(f"archive from {url} is truncated or corrupt ({exc}); try again") from None
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(":")
+        raise SrzooError(f"archive from {url} is truncated or corrupt ({reason}); try again") from None
+    except OSError as exc:
+        raise SrzooError(f"cannot unpack into {into.parent}: {exc.strerror or exc}") from None
 
 
 def _dataset_root(unpacked: Path) -> Path:
