@@ -122,8 +122,20 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
     return hexdigest, received
 
 
+def _check_gzip(archive: Path) -> None:
+    """Inflate a gzip file to its end, so that its CRC-32 and length trailer are checked (tarfile stops
+    reading at the end-of-archive blocks and would miss a corrupt trailer or flipped stored bytes)."""
+    with open(archive, "rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            return
+    with gzip.open(archive, "rb") as stream:
+        while stream.read(_CHUNK):
+            pass
+
+
 def _unpack(archive: Path, into: Path, url: str) -> None:
     try:
+        _check_gzip(archive)
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()  # reads the whole archive: a truncated gzip fails here
             for member in members:
