@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
     console.print(
-        f"use it with: srzoo.create(\"dataset\", \"facades\", root={escape(repr(str(result.path)))}, split=\"train\", scale=4)",
+        f'use it with: srzoo.create("dataset", "facades", root="{escape(str(result.path))}", split="train", scale=4)',
         highlight=False,
         soft_wrap=True,
     )
