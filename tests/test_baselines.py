@@ -210,13 +210,14 @@ def test_perceptual_loss_never_downloads(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name", RECIPES)
-def test_recipes_map_odd_sizes(name):
+def test_recipes_map_odd_and_tiny_sizes(name):
     model = srzoo.build(name)
     s = model.scale
     with torch.no_grad():
-        out = model(torch.rand(1, 3, 5, 3))
-    assert out.shape == (1, 3, 5 * s, 3 * s)
-    assert 0.0 <= out.min() and out.max() <= 1.0
+        for h, w in [(5, 3), (1, 1), (2, 1)]:
+            out = model(torch.rand(1, 3, h, w))
+            assert out.shape == (1, 3, h * s, w * s)
+            assert 0.0 <= out.min() and out.max() <= 1.0
 
 
 def test_recipe_parameter_counts():

@@ -209,6 +209,11 @@ def test_reader_rejects_files_that_are_not_lapsrn_models(tmp_path):
     (tmp_path / "junk.mat").write_bytes(b"not a mat file at all" * 10)
     with pytest.raises(WeightsError, match=r"junk\.mat: not a readable MATLAB \.mat file"):
         read_dagnn(tmp_path / "junk.mat")
+    # a MATLAB v7.3 file is HDF5: its 128-byte header says version 0x0200
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116, b" ") + bytes(8) + b"\x00\x02IM"
+    (tmp_path / "v73.mat").write_bytes(header + bytes(512))
+    with pytest.raises(WeightsError, match=r"v73\.mat: a MATLAB v7\.3 \(HDF5\) file; .* saved with -v7 or older"):
+        read_dagnn(tmp_path / "v73.mat")
     savemat(str(tmp_path / "empty_net.mat"), {"net": {"params": _struct_array([], ["name", "value"]), "layers": np.zeros((0, 0))}})
     model = LapSRN(scale=2, depth=1, features=8, chroma="torch-bicubic")
     with pytest.raises(WeightsError, match=r"empty_net\.mat: not a LapSRN model"):
