@@ -19,7 +19,7 @@ upscale``, ``srzoo bench``):
 - **Very large images**: Pillow's decompression-bomb limit applies (a warning above ~89 Mpixels, an
   :class:`~srzoo.errors.InputError` above ~179 Mpixels); raise ``PIL.Image.MAX_IMAGE_PIXELS`` for
   files you trust.
-- **EXIF orientation** (JPEG/TIFF/WebP from cameras) is *applied* by default, so the tensor is upright
+- **EXIF orientation** (JPEG/TIFF/WebP/8-bit PNG) is *applied* by default, so the tensor is upright
   as viewers show it; the written outputs carry no EXIF tag and therefore display the same way.
   ``exif_orientation=False`` keeps the stored pixel grid (what MATLAB's ``imread`` sees).
 
@@ -27,7 +27,7 @@ Files that are not images, are empty, truncated or corrupt raise :class:`~srzoo.
 with one line naming the file and the problem.
 
 :func:`write_image` rounds to 8 bits (``floor(255 x + 0.5)``, clamped to ``[0, 255]``) and writes
-PNG, JPEG, BMP, TIFF or WebP (chosen by the suffix) atomically: the data goes to a temporary file in
+PNG, JPEG, BMP, TIFF, WebP or PPM (chosen by the suffix) atomically: the data goes to a temporary file in
 the same folder that is renamed over the target, so a crash never leaves a half-written image.
 """
 
@@ -294,8 +294,8 @@ def _decode_pillow(file: Path, exif_orientation: bool) -> tuple[np.ndarray, floa
     """Decode with Pillow -> (``(C, H, W)`` float32 raw values, their full scale, EXIF orientation)."""
     try:
         with Image.open(file) as im:
+            im.load()  # first: a PNG's eXIf chunk may follow its image data
             orientation = _orientation_of(im) if exif_orientation else 1
-            im.load()
             array, scale = _pillow_to_array(im, file)
     except InputError:
         raise

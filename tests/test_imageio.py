@@ -197,6 +197,15 @@ def test_exif_orientation_matches_pillow(tmp_path: Path, orientation: int) -> No
     assert image_size(path, exif_orientation=False) == (6, 10)
 
 
+def test_png_exif_orientation_is_applied(tmp_path: Path) -> None:
+    array = np.random.default_rng(9).integers(0, 256, size=(4, 6, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    Image.fromarray(array).save(tmp_path / "o6.png", exif=exif.tobytes())
+    assert torch.equal(read_image(tmp_path / "o6.png"), _chw(np.rot90(array, -1), 255.0))
+    assert image_size(tmp_path / "o6.png") == (6, 4)
+
+
 # ------------------------------------------------------------------------------------------ errors
 def test_bad_files_raise_one_clear_error(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
