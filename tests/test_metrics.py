@@ -11,7 +11,7 @@ from skimage.metrics import structural_similarity
 
 import srzoo
 from srzoo.errors import InputError
-from srzoo_plugins.metrics._protocol import Protocol, quantize_8bit, rgb_to_y
+from srzoo_plugins.metrics._protocol import Protocol, quantize_8bit, rgb_to_y, round_half_away
 from srzoo_plugins.metrics.gsm import GSM, gsm, gsm_map
 from srzoo_plugins.metrics.psnr import PSNR, psnr
 from srzoo_plugins.metrics.ssim import SSIM, gaussian_window, ssim, ssim_map
@@ -64,6 +64,14 @@ def test_quantize_and_luma():
     assert rgb_to_y(rgb).item() == 82.0
     assert rgb_to_y(torch.full((1, 3, 1, 1), 255.0, dtype=torch.float64)).item() == 235.0
     assert rgb_to_y(torch.zeros(1, 3, 1, 1, dtype=torch.float64)).item() == 16.0
+    # exact ties (Y = k + 1/2 in exact arithmetic) round as MATLAB's double evaluation does
+    ties = torch.tensor([[0.0, 204, 68], [1, 173, 225]], dtype=torch.float64).t().reshape(1, 3, 1, 2)
+    assert rgb_to_y(ties).flatten().tolist() == [125.0, 126.0]
+
+
+def test_round_half_away_is_exact():
+    x = torch.tensor([0.5, 1.5, 2.5, 0.49999999999999994, 2.4999999999999996, 7.0], dtype=torch.float64)
+    assert round_half_away(x).tolist() == [1.0, 2.0, 3.0, 0.0, 2.0, 7.0]
 
 
 def test_protocol_prepare_shaves_and_rounds():

@@ -14,11 +14,23 @@ import torch
 
 from srzoo.errors import InputError
 
-__all__ = ["Channel", "Protocol", "quantize_8bit", "rgb_to_y"]
+__all__ = ["Channel", "Protocol", "quantize_8bit", "rgb_to_y", "round_half_away"]
 
 Channel = Literal["y", "rgb"]
 
-_Y_WEIGHTS = (65.481, 128.553, 24.966)
+# MATLAB's rgb2ycbcr on uint8 images: imlincomb(T(1,1), R, T(1,2), G, T(1,3), B, 16) with T = origT / 255
+_Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
+
+
+def round_half_away(x: torch.Tensor) -> torch.Tensor:
+    """Round non-negative values to the nearest integer, ties upwards (MATLAB's ``round``), exactly.
+
+    ``floor(x + 0.5)`` can round up values just below a tie (``x + 0.5`` is itself rounded); the
+    fractional part ``x - floor(x)`` is exact, so comparing it with 0.5 is not. Negative inputs round
+    ties downwards (away from zero is not needed: every caller saturates at 0).
+    """
+    low = torch.floor(x)
+    return low + (x - low >= 0.5).to(x.dtype)
 
 
 def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
@@ -30,11 +42,15 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     Returns:
         float64 tensor of integers in ``[0, 255]``, same shape.
     """
-    return torch.floor(x.to(torch.float64) * 255.0 + 0.5).clamp_(0.0, 255.0)
+    return round_half_away(x.to(torch.float64) * 255.0).clamp_(0.0, 255.0)
 
 
 def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
     """ITU-R BT.601 luma as MATLAB's ``rgb2ycbcr``: ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``.
+
+    Evaluated as MATLAB does on uint8 images, ``(65.481/255) R + (128.553/255) G + (24.966/255) B + 16``
+    in float64 in that order, so that the rare exact ties (e.g. RGB ``(0, 204, 68)``, Y = 125.5 in
+    exact arithmetic, 125.49999999999999 in MATLAB's) round as in MATLAB.
 
     Args:
         rgb255: ``(N, 3, H, W)`` float64 RGB in ``[0, 255]``.
@@ -46,9 +62,13 @@ def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
         ``(N, 1, H, W)`` float64 Y in ``[16, 235]``.
     """
     r, g, b = rgb255.unbind(dim=1)
-    y = 16.0 + (_Y_WEIGHTS[0] * r + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * b) / 255.0
+    # separate multiplies and adds (no fused multiply-add) to round like MATLAB's imlincomb
+    y = r * _Y_WEIGHTS[0]
+    y += g * _Y_WEIGHTS[1]
+    y += b * _Y_WEIGHTS[2]
+    y += 16.0
     if round_y:
-        y = torch.floor(y + 0.5)
+        y = round_half_away(y)
     return y.unsqueeze(1)
 
 
@@ -130,9 +150,9 @@ class Protocol:
                 f"images of size {h}x{w} are too small: after shaving {border} pixels per side they must be "
                 f"at least {min_size}x{min_size}; pass larger images or a smaller shave"
             )
-        return self._convert(sr)[..., border : h - border, border : w - border], self._convert(hr)[
-            ..., border : h - border, border : w - border
-        ]
+        return self._convert(sr[..., border : h - border, border : w - border]), self._convert(
+            hr[..., border : h - border, border : w - border]
+        )
 
     def _convert(self, x: torch.Tensor) -> torch.Tensor:
         x = quantize_8bit(x) if self.round_input else x.to(torch.float64) * 255.0

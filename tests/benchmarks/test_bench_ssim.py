@@ -1,6 +1,7 @@
-"""Benchmark: SSIM on Y for 16 pairs of 256x256 images, srzoo's ``ssim`` metric (whole protocol:
-8-bit rounding, luma, shave, float64, batched) against ``skimage.metrics.structural_similarity`` run
-image by image on already prepared Y arrays. Run with
+"""Benchmark: SSIM on Y for 16 pairs of 256x256 images, both with the whole protocol (8-bit rounding,
+luma, shave x4, float64): srzoo's batched ``ssim`` metric against numpy preparation plus
+``skimage.metrics.structural_similarity``, image by image. A third row times scikit-image alone on
+already prepared Y arrays. Run with
 ``python -m pytest tests/benchmarks/test_bench_ssim.py --benchmark-only``.
 """
 
@@ -32,6 +33,17 @@ def _skimage_ssim(ys: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
     ]
 
 
+def _numpy_y(rgb: np.ndarray, shave: int = 4) -> np.ndarray:
+    """``(3, H, W)`` float RGB in [0, 1] -> rounded MATLAB luma of the 8-bit image, shaved."""
+    q = np.clip(np.floor(rgb.astype(np.float64) * 255 + 0.5), 0, 255)
+    y = (65.481 / 255) * q[0] + (128.553 / 255) * q[1] + (24.966 / 255) * q[2] + 16  # as MATLAB's imlincomb
+    return np.floor(y + 0.5)[shave:-shave, shave:-shave]
+
+
+def _skimage_protocol(sr: np.ndarray, hr: np.ndarray) -> list[float]:
+    return _skimage_ssim([(_numpy_y(a), _numpy_y(b)) for a, b in zip(sr, hr)])
+
+
 def _prepared(pair: tuple[torch.Tensor, torch.Tensor]) -> list[tuple[np.ndarray, np.ndarray]]:
     a, b = Protocol(scale=4).prepare(*pair)
     return [(a[i, 0].numpy(), b[i, 0].numpy()) for i in range(a.shape[0])]
@@ -41,6 +53,7 @@ def test_same_values(pair):
     """Sanity check (runs without --benchmark-only too): both compute the same numbers."""
     ours = srzoo.create("metric", "ssim", scale=4)(*pair)
     np.testing.assert_allclose(ours.numpy(), _skimage_ssim(_prepared(pair)), atol=1e-10)
+    np.testing.assert_allclose(ours.numpy(), _skimage_protocol(pair[0].numpy(), pair[1].numpy()), atol=1e-10)
 
 
 def test_bench_srzoo_ssim(benchmark, pair):
@@ -50,7 +63,13 @@ def test_bench_srzoo_ssim(benchmark, pair):
     assert out.shape == (16,)
 
 
-def test_bench_skimage_ssim(benchmark, pair):
+def test_bench_skimage_ssim_with_protocol(benchmark, pair):
+    benchmark.group = GROUP
+    out = benchmark(_skimage_protocol, pair[0].numpy(), pair[1].numpy())
+    assert len(out) == 16
+
+
+def test_bench_skimage_ssim_only(benchmark, pair):
     benchmark.group = GROUP
     ys = _prepared(pair)
     out = benchmark(_skimage_ssim, ys)
