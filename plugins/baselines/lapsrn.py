@@ -61,6 +61,8 @@ class FeatureUpsample(nn.ConvTranspose2d):
         super().__init__(in_channels, out_channels, kernel_size=3, stride=2, padding=0)
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if output_size is not None:
+            raise InputError("FeatureUpsample always returns (2H, 2W); output_size is not supported")
         return super().forward(x)[..., :-1, :-1]
 
 
