@@ -303,3 +303,26 @@ def test_recipes_on_cuda_match_cpu_and_run_in_half(name, monkeypatch):
         half = model.half()(lr.cuda().half())
     assert half.dtype == torch.float16 and bool(torch.isfinite(half).all())
     assert (half.float() - gpu).abs().max().item() < 3e-2
+
+
+@pytest.mark.parametrize("name", ["srcnn-x4", "lapsrn-x2", "srresnet-x4", "srgan-x4"])
+def test_recipe_losses_and_critics_accept_their_recorded_arguments(name):
+    recipe = srzoo.get_recipe(name)
+    torch.manual_seed(0)
+    sr = torch.rand(2, 3, 96, 96, requires_grad=True)
+    hr = torch.rand(2, 3, 96, 96)
+    critics = {c.name: srzoo.create("discriminator", c.component, **dict(c.args)) for c in recipe.train.critics}
+    total = torch.zeros(())
+    for term in recipe.train.losses:
+        args = dict(term.args)
+        if term.component == "perceptual":
+            args["weights"] = None  # the recipe reads VGG19 from timm's local cache; tests use random weights
+        loss = srzoo.create("loss", term.component, **args)
+        if term.critic is not None:
+            value = loss(critics[term.critic](sr), True, for_discriminator=False)
+        else:
+            value = loss(sr, hr)
+        assert value.ndim == 0 and torch.isfinite(value)
+        total = total + term.weight * value
+    total.backward()
+    assert sr.grad is not None and sr.grad.abs().sum() > 0
