@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from srzoo_plugins.bicubic._weights import contributions, resize_blocks, resize_matrix_np
+from srzoo_plugins.bicubic.imresize import Imresize, imresize, output_size
 
 import srzoo
 from srzoo.errors import InputError
-from srzoo_plugins.bicubic._weights import contributions, resize_blocks, resize_matrix_np
-from srzoo_plugins.bicubic.imresize import Imresize, imresize, output_size
 
 
 # --------------------------------------------------------------------------- an independent reference
@@ -23,14 +23,20 @@ def _reference_axis(img: np.ndarray, out_len: int, m: float, antialias: bool = T
     for i in range(1, out_len + 1):
         u = i / m + 0.5 * (1 - 1 / m)
         left = math.floor(u - width / 2)
-        taps = [left + p for p in range(int(math.ceil(width)) + 2)]
+        taps = [left + p for p in range(math.ceil(width) + 2)]
         w = []
         for j in taps:
             d = u - j
             if m < 1 and antialias:
                 d *= m
             a = abs(d)
-            k = (1.5 * a**3 - 2.5 * a**2 + 1) if a <= 1 else (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2) if a <= 2 else 0.0
+            k = (
+                (1.5 * a**3 - 2.5 * a**2 + 1)
+                if a <= 1
+                else (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2)
+                if a <= 2
+                else 0.0
+            )
             w.append(k * m if (m < 1 and antialias) else k)
         total = sum(w)
         acc = np.zeros(img.shape[1:], dtype=np.float64)
@@ -111,7 +117,9 @@ def test_identity_at_scale_one():
 def test_constant_image_stays_constant():
     x = torch.full((1, 3, 13, 11), 0.3, dtype=torch.float64)
     for scale, direction in ((4, "down"), (3, "up"), (2.5, "down")):
-        torch.testing.assert_close(imresize(x, scale, direction), torch.full_like(imresize(x, scale, direction), 0.3))
+        torch.testing.assert_close(
+            imresize(x, scale, direction), torch.full_like(imresize(x, scale, direction), 0.3)
+        )
 
 
 # --------------------------------------------------------------------------- shapes, dtypes, registry
@@ -165,7 +173,9 @@ def test_matrix_cache_reuses_tensors():
     assert info.misses == 1 and info.hits == 3  # square input: rows and columns share one matrix
 
 
-@pytest.mark.parametrize(("n_in", "n_out", "factor"), [(256, 64, 0.25), (300, 38, 0.125), (50, 200, 4.0), (7, 3, 0.4)])
+@pytest.mark.parametrize(
+    ("n_in", "n_out", "factor"), [(256, 64, 0.25), (300, 38, 0.125), (50, 200, 4.0), (7, 3, 0.4)]
+)
 def test_blocks_cover_the_dense_matrix(n_in, n_out, factor):
     dense = resize_matrix_np(n_in, n_out, factor)
     rebuilt = np.zeros_like(dense)
@@ -198,7 +208,10 @@ def test_gradient_flows_through_module():
     ("x", "message"),
     [
         (torch.rand(3, 8, 8), r"^x must have shape \(N, C, H, W\), got \(3, 8, 8\)$"),
-        (torch.zeros(1, 3, 8, 8, dtype=torch.uint8), r"^x must be a float tensor, got dtype torch.uint8; divide uint8"),
+        (
+            torch.zeros(1, 3, 8, 8, dtype=torch.uint8),
+            r"^x must be a float tensor, got dtype torch.uint8; divide uint8",
+        ),
         (torch.rand(0, 3, 8, 8), r"^x must be non-empty, got shape \(0, 3, 8, 8\)$"),
         (torch.rand(1, 3, 0, 8), r"^x must be non-empty, got shape \(1, 3, 0, 8\)$"),
         (np.zeros((1, 3, 8, 8)), r"^x must be a torch.Tensor of shape \(N, C, H, W\), got ndarray$"),

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from srzoo_plugins.bicubic.imresize import imresize
 
 import srzoo
-from srzoo_plugins.bicubic.imresize import imresize
 
 NAMES = ("baby", "bird", "butterfly", "head", "woman")
 # MATLAB's rounding per file set: X2-X4 were resized as uint8 (rounded after each 1-D pass, rows

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
-
-import srzoo
-from srzoo.errors import InputError
 from srzoo_plugins.metrics._protocol import Protocol, quantize_8bit, rgb_to_y, round_half_away
 from srzoo_plugins.metrics.gsm import GSM, gsm, gsm_map
 from srzoo_plugins.metrics.psnr import PSNR, psnr
 from srzoo_plugins.metrics.ssim import SSIM, gaussian_window, ssim, ssim_map
+
+import srzoo
+from srzoo.errors import InputError
 
 METRICS = ("psnr", "ssim", "gsm")
 
@@ -81,7 +81,13 @@ def test_protocol_prepare_shaves_and_rounds():
     assert torch.equal(a, a.round())
     a, _ = Protocol(scale=3, shave=0, channel="rgb", round_input=False).prepare(sr, hr)
     torch.testing.assert_close(a, sr * 255)
-    assert Protocol(4).describe() == {"scale": 4, "channel": "y", "shave": 4, "round_input": True, "round_y": True}
+    assert Protocol(4).describe() == {
+        "scale": 4,
+        "channel": "y",
+        "shave": 4,
+        "round_input": True,
+        "round_y": True,
+    }
 
 
 def test_psnr_by_hand():
@@ -90,9 +96,13 @@ def test_psnr_by_hand():
     sr[..., 5, 5] = 10 / 255  # a single pixel, inside the shave of 2
     metric = PSNR(scale=2, channel="rgb")
     mse = 10.0**2 / (8 * 8)  # one of 64 pixels per channel differs by 10 levels
-    torch.testing.assert_close(metric(sr, hr), torch.tensor([10 * math.log10(255**2 / mse)], dtype=torch.float64))
+    torch.testing.assert_close(
+        metric(sr, hr), torch.tensor([10 * math.log10(255**2 / mse)], dtype=torch.float64)
+    )
     sr[..., 0, 0] = 1.0  # inside the shaved border: ignored
-    torch.testing.assert_close(metric(sr, hr), torch.tensor([10 * math.log10(255**2 / mse)], dtype=torch.float64))
+    torch.testing.assert_close(
+        metric(sr, hr), torch.tensor([10 * math.log10(255**2 / mse)], dtype=torch.float64)
+    )
     assert PSNR(scale=2, shave=0, channel="rgb")(sr, hr) < metric(sr, hr)
 
 
@@ -119,7 +129,9 @@ def test_ssim_matches_skimage(seed):
         )
         # skimage filters the whole image then drops 5 pixels per side: that is the 'valid' region
         assert abs(ours[i].item() - ref) < 1e-4
-        np.testing.assert_allclose(ssim_map(a[i : i + 1], b[i : i + 1])[0, 0].numpy(), full[5:-5, 5:-5], atol=1e-10)
+        np.testing.assert_allclose(
+            ssim_map(a[i : i + 1], b[i : i + 1])[0, 0].numpy(), full[5:-5, 5:-5], atol=1e-10
+        )
 
 
 def test_ssim_rgb_is_mean_of_channels():
@@ -137,8 +149,12 @@ def test_gaussian_window():
 
 
 # --------------------------------------------------------------------------- GSM vs a plain reference
-_M1 = np.array([[0, 0, 0, 0, 0], [1, 3, 8, 3, 1], [0, 0, 0, 0, 0], [-1, -3, -8, -3, -1], [0, 0, 0, 0, 0]], float)
-_M2 = np.array([[0, 0, 1, 0, 0], [0, 8, 3, 0, 0], [1, 3, 0, -3, -1], [0, 0, -3, -8, 0], [0, 0, -1, 0, 0]], float)
+_M1 = np.array(
+    [[0, 0, 0, 0, 0], [1, 3, 8, 3, 1], [0, 0, 0, 0, 0], [-1, -3, -8, -3, -1], [0, 0, 0, 0, 0]], float
+)
+_M2 = np.array(
+    [[0, 0, 1, 0, 0], [0, 8, 3, 0, 0], [1, 3, 0, -3, -1], [0, 0, -3, -8, 0], [0, 0, -1, 0, 0]], float
+)
 
 
 def _gsm_reference(x: np.ndarray, y: np.ndarray, c: float = 200.0, weight: float = 0.1) -> float:
@@ -228,11 +244,18 @@ def test_gsm_parameters():
 def test_input_errors(name):
     metric = srzoo.create("metric", name, scale=2)
     hr = torch.rand(2, 3, 32, 32)
-    with pytest.raises(InputError, match=r"^sr and hr must have the same shape, got \(2, 3, 32, 30\) and \(2, 3, 32, 32\); crop hr"):
+    with pytest.raises(
+        InputError,
+        match=r"^sr and hr must have the same shape, got \(2, 3, 32, 30\) and \(2, 3, 32, 32\); crop hr",
+    ):
         metric(hr[..., :30], hr)
-    with pytest.raises(InputError, match=r"^sr must be a float tensor in \[0, 1\], got dtype torch.uint8; divide uint8"):
+    with pytest.raises(
+        InputError, match=r"^sr must be a float tensor in \[0, 1\], got dtype torch.uint8; divide uint8"
+    ):
         metric((hr * 255).to(torch.uint8), hr)
-    with pytest.raises(InputError, match=r"^hr must have shape \(N, 3, H, W\) \(RGB\), got \(2, 1, 32, 32\)$"):
+    with pytest.raises(
+        InputError, match=r"^hr must have shape \(N, 3, H, W\) \(RGB\), got \(2, 1, 32, 32\)$"
+    ):
         metric(hr, hr[:, :1])
     with pytest.raises(InputError, match=r"^sr must have shape \(N, 3, H, W\) \(RGB\), got \(3, 32, 32\)$"):
         metric(hr[0], hr[0])
@@ -240,13 +263,18 @@ def test_input_errors(name):
         metric(hr.numpy(), hr)
     with pytest.raises(InputError, match=r"^sr must be non-empty, got shape \(0, 3, 32, 32\)$"):
         metric(hr[:0], hr[:0])
-    with pytest.raises(InputError, match=r"^images of size 4x4 are too small: after shaving 2 pixels per side"):
+    with pytest.raises(
+        InputError, match=r"^images of size 4x4 are too small: after shaving 2 pixels per side"
+    ):
         metric(hr[..., :4, :4], hr[..., :4, :4])
 
 
 def test_ssim_needs_a_window_after_shaving():
     hr = torch.rand(1, 3, 20, 20)
-    with pytest.raises(InputError, match=r"^images of size 20x20 are too small: after shaving 8 pixels per side they must be at least 11x11"):
+    with pytest.raises(
+        InputError,
+        match=r"^images of size 20x20 are too small: after shaving 8 pixels per side they must be at least 11x11",
+    ):
         SSIM(scale=8)(hr, hr)
     assert SSIM(scale=8, shave=4)(hr, hr).item() == pytest.approx(1.0)
 

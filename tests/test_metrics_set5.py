@@ -26,12 +26,17 @@ INDEPENDENT_UNROUNDED_Y = {4: (28.431, 0.8113), 8: (24.398, 0.6583)}
 
 
 def _load(path: Path) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].float() / 255
+    return (
+        torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].float()
+        / 255
+    )
 
 
 def _set5_scores(data_dir: Path, scale: int, round_y: bool) -> dict[str, float]:
     model = srzoo.build(f"bicubic-x{scale}")
-    metrics = {name: srzoo.create("metric", name, scale=scale, round_y=round_y) for name in ("psnr", "ssim", "gsm")}
+    metrics = {
+        name: srzoo.create("metric", name, scale=scale, round_y=round_y) for name in ("psnr", "ssim", "gsm")
+    }
     scores: dict[str, list[float]] = {name: [] for name in metrics}
     for image in NAMES:
         hr = _load(data_dir / "set5" / "HR" / f"{image}.png")
@@ -47,7 +52,9 @@ def _set5_scores(data_dir: Path, scale: int, round_y: bool) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def scores(data_dir: Path) -> dict[tuple[int, bool], dict[str, float]]:
-    return {(s, r): _set5_scores(data_dir, s, r) for s in (2, 3, 4, 8) for r in (True, False) if r or s in (4, 8)}
+    return {
+        (s, r): _set5_scores(data_dir, s, r) for s in (2, 3, 4, 8) for r in (True, False) if r or s in (4, 8)
+    }
 
 
 @pytest.mark.shared_data

@@ -32,7 +32,9 @@ def cubic(x: np.ndarray) -> np.ndarray:
     return inner + outer
 
 
-def contributions(in_length: int, out_length: int, factor: float, antialias: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def contributions(
+    in_length: int, out_length: int, factor: float, antialias: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """MATLAB's per-output-sample weights and (0-based, mirrored) input indices.
 
     Args:
@@ -56,7 +58,7 @@ def contributions(in_length: int, out_length: int, factor: float, antialias: boo
     x = np.arange(1, out_length + 1, dtype=np.float64)[:, None]
     u = x / factor + 0.5 * (1.0 - 1.0 / factor)
     left = np.floor(u - width / 2.0)
-    taps = int(math.ceil(width)) + 2
+    taps = math.ceil(width) + 2
     index = left + np.arange(taps, dtype=np.float64)[None, :]
     weights = kernel(u - index)
     weights = weights / weights.sum(axis=1, keepdims=True)

@@ -3,8 +3,8 @@
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, round(H * scale), round(W * scale))``. Each axis is one
 product with a banded weight matrix, done block by block (see :mod:`srzoo_plugins.bicubic._weights`),
-so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces what MATLAB does to uint8
-images.
+so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces
+what MATLAB does to uint8 images.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from srzoo.errors import InputError
 
 from ._weights import Block, resize_blocks
 
-__all__ = ["Direction", "Rounding", "imresize", "Imresize", "bicubic", "output_size"]
+__all__ = ["Direction", "Imresize", "Rounding", "bicubic", "imresize", "output_size"]
 
 Direction = Literal["down", "up"]
 Rounding = Literal["none", "per-pass", "final"]
@@ -29,7 +29,12 @@ _ROUNDINGS = ("none", "per-pass", "final")
 
 
 def _check_options(scale: object, direction: object, rounding: object) -> float:
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+    if (
+        isinstance(scale, bool)
+        or not isinstance(scale, (int, float))
+        or not math.isfinite(scale)
+        or scale <= 0
+    ):
         raise InputError(f"scale must be a positive number, got {scale!r}")
     if direction not in _DIRECTIONS:
         raise InputError(f"direction must be 'down' or 'up', got {direction!r}")

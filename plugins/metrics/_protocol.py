@@ -29,8 +29,13 @@ def round_half_away(x: torch.Tensor) -> torch.Tensor:
     fractional part ``x - floor(x)`` is exact, so comparing it with 0.5 is not. Negative inputs round
     ties downwards (away from zero is not needed: every caller saturates at 0).
     """
+    return _round_half_away_(x.clone())
+
+
+def _round_half_away_(x: torch.Tensor) -> torch.Tensor:
+    """:func:`round_half_away` that overwrites ``x`` (a float tensor the caller owns)."""
     low = torch.floor(x)
-    return low + (x - low >= 0.5).to(x.dtype)
+    return low.add_(x.sub_(low).ge_(0.5))
 
 
 def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
@@ -42,7 +47,7 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     Returns:
         float64 tensor of integers in ``[0, 255]``, same shape.
     """
-    return round_half_away(x.to(torch.float64) * 255.0).clamp_(0.0, 255.0)
+    return _round_half_away_(x.to(torch.float64, copy=True).mul_(255.0)).clamp_(0.0, 255.0)
 
 
 def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
@@ -68,7 +73,7 @@ def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
     y += b * _Y_WEIGHTS[2]
     y += 16.0
     if round_y:
-        y = round_half_away(y)
+        y = _round_half_away_(y)
     return y.unsqueeze(1)
 
 
@@ -78,7 +83,9 @@ def _check_image(x: object, name: str) -> torch.Tensor:
     if x.ndim != 4 or x.shape[1] != 3:
         raise InputError(f"{name} must have shape (N, 3, H, W) (RGB), got {tuple(x.shape)}")
     if not x.is_floating_point():
-        raise InputError(f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255")
+        raise InputError(
+            f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255"
+        )
     if x.numel() == 0:
         raise InputError(f"{name} must be non-empty, got shape {tuple(x.shape)}")
     return x
@@ -107,7 +114,9 @@ class Protocol:
             raise InputError(f"scale must be a positive integer, got {self.scale!r}")
         if self.channel not in ("y", "rgb"):
             raise InputError(f"channel must be 'y' or 'rgb', got {self.channel!r}")
-        if self.shave is not None and (isinstance(self.shave, bool) or not isinstance(self.shave, int) or self.shave < 0):
+        if self.shave is not None and (
+            isinstance(self.shave, bool) or not isinstance(self.shave, int) or self.shave < 0
+        ):
             raise InputError(f"shave must be a non-negative integer or None (= scale), got {self.shave!r}")
 
     @property

@@ -19,7 +19,7 @@ from srzoo.errors import InputError
 
 from ._protocol import Channel, Protocol
 
-__all__ = ["GSM_OPERATORS", "gradient_magnitude", "gsm_map", "gsm", "GSM"]
+__all__ = ["GSM", "GSM_OPERATORS", "gradient_magnitude", "gsm", "gsm_map"]
 
 _M1 = [
     [0, 0, 0, 0, 0],
@@ -64,7 +64,11 @@ def gradient_magnitude(x: torch.Tensor) -> torch.Tensor:
 
 
 def gsm_map(
-    x: torch.Tensor, y: torch.Tensor, c: float = DEFAULT_C, weight: float = DEFAULT_WEIGHT, max_value: float = 255.0
+    x: torch.Tensor,
+    y: torch.Tensor,
+    c: float = DEFAULT_C,
+    weight: float = DEFAULT_WEIGHT,
+    max_value: float = 255.0,
 ) -> torch.Tensor:
     """The per-pixel GSM quality ``q`` of ``x`` against ``y``.
 
@@ -82,7 +86,9 @@ def gsm_map(
         InputError: mismatched or non-4D shapes.
     """
     if x.ndim != 4 or x.shape != y.shape:
-        raise InputError(f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise InputError(
+            f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     gx = gradient_magnitude(x)
     gy = gradient_magnitude(y)
     g_max = torch.maximum(gx, gy)
@@ -97,7 +103,9 @@ def gsm_map(
     return (1.0 - w) * sg + w * sl
 
 
-def gsm(x: torch.Tensor, y: torch.Tensor, c: float = DEFAULT_C, weight: float = DEFAULT_WEIGHT) -> torch.Tensor:
+def gsm(
+    x: torch.Tensor, y: torch.Tensor, c: float = DEFAULT_C, weight: float = DEFAULT_WEIGHT
+) -> torch.Tensor:
     """Mean GSM per image: ``(N, C, H, W)`` pair in ``[0, 255]`` → ``(N,)``."""
     return gsm_map(x, y, c, weight).flatten(1).mean(dim=1)
 

@@ -9,7 +9,7 @@ from srzoo.errors import InputError
 
 from ._protocol import Channel, Protocol
 
-__all__ = ["psnr", "PSNR"]
+__all__ = ["PSNR", "psnr"]
 
 
 def psnr(x: torch.Tensor, y: torch.Tensor, max_value: float = 255.0) -> torch.Tensor:
@@ -27,7 +27,9 @@ def psnr(x: torch.Tensor, y: torch.Tensor, max_value: float = 255.0) -> torch.Te
         InputError: mismatched or non-4D shapes.
     """
     if x.ndim != 4 or x.shape != y.shape:
-        raise InputError(f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise InputError(
+            f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     mse = (x - y).pow(2).flatten(1).mean(dim=1)
     return 10.0 * torch.log10(max_value**2 / mse)
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from srzoo.errors import InputError
 
 from ._protocol import Channel, Protocol
 
-__all__ = ["gaussian_window", "ssim_map", "ssim", "SSIM"]
+__all__ = ["SSIM", "gaussian_window", "ssim", "ssim_map"]
 
 WINDOW_SIZE = 11
 SIGMA = 1.5
@@ -17,39 +20,64 @@ K1 = 0.01
 K2 = 0.03
 
 
-def gaussian_window(size: int = WINDOW_SIZE, sigma: float = SIGMA, device: torch.device | None = None) -> torch.Tensor:
+def gaussian_window(
+    size: int = WINDOW_SIZE, sigma: float = SIGMA, device: torch.device | None = None
+) -> torch.Tensor:
     """The normalised 1-D Gaussian ``(size,)`` float64 (the 2-D window is its outer product)."""
     k = torch.arange(size, dtype=torch.float64, device=device) - (size - 1) / 2.0
     g = torch.exp(-(k**2) / (2.0 * sigma**2))
     return g / g.sum()
 
 
-def _filter_valid(x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Separable 'valid' correlation of ``(..., H, W)`` with ``g ⊗ g``: ``(..., H - k + 1, W - k + 1)``.
+_BLOCK = 16
+"""Outputs per row block in the column pass of :func:`_filter_valid`."""
 
-    Written as ``k`` in-place shifted multiply-adds per axis: on a CPU this is faster than a float64
-    convolution (which torch runs through im2col) as long as ``x`` is small enough to stay in cache,
-    which is why :func:`ssim_map` calls it one image at a time.
+
+@lru_cache(maxsize=16)
+def _band(window_size: int, sigma: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """``(_BLOCK + window_size - 1, _BLOCK)`` Toeplitz block: column ``j`` holds the window at rows ``j..j+k-1``."""
+    g = gaussian_window(window_size, sigma)
+    band = torch.zeros(_BLOCK + window_size - 1, _BLOCK, dtype=torch.float64)
+    for j in range(_BLOCK):
+        band[j : j + window_size, j] = g
+    return band.to(device=device, dtype=dtype)
+
+
+def _filter_valid(x: torch.Tensor, window_size: int = WINDOW_SIZE, sigma: float = SIGMA) -> torch.Tensor:
+    """Separable 'valid' Gaussian filtering of ``(..., H, W)``: ``(..., H - k + 1, W - k + 1)``.
+
+    Along ``W`` (contiguous) the rows are cut into overlapping windows of ``_BLOCK + k - 1`` samples
+    and multiplied by one Toeplitz block (a single matrix product); along ``H`` the window is applied
+    as ``k`` in-place shifted multiply-adds over whole rows. :func:`ssim_map` calls this one image at
+    a time so that the data stays in cache; few, large operations also keep torch's thread pool from
+    stalling on a busy machine.
     """
-    k = g.numel()
+    k = window_size
     h, w = x.shape[-2:]
-    weights = g.tolist()
-    rows = x[..., :, 0 : w - k + 1] * weights[0]
-    for i in range(1, k):
-        rows.add_(x[..., :, i : w - k + 1 + i], alpha=weights[i])
+    out_w = w - k + 1
+    blocks = -(-out_w // _BLOCK)
+    padded = F.pad(x, (0, blocks * _BLOCK + k - 1 - w))
+    windows = padded.unfold(-1, _BLOCK + k - 1, _BLOCK).reshape(-1, _BLOCK + k - 1)
+    rows = (windows @ _band(k, sigma, x.device, x.dtype)).reshape(*x.shape[:-1], blocks * _BLOCK)[..., :out_w]
+    weights = gaussian_window(k, sigma).tolist()
     out = rows[..., 0 : h - k + 1, :] * weights[0]
     for i in range(1, k):
         out.add_(rows[..., i : h - k + 1 + i, :], alpha=weights[i])
     return out
 
 
-def _ssim_map_one(x: torch.Tensor, y: torch.Tensor, g: torch.Tensor, c1: float, c2: float) -> torch.Tensor:
+def _ssim_map_one(
+    x: torch.Tensor, y: torch.Tensor, window_size: int, sigma: float, c1: float, c2: float
+) -> torch.Tensor:
     """SSIM map of one ``(C, H, W)`` pair; the five local moments are filtered in one call."""
     c = x.shape[0]
-    moments = _filter_valid(torch.cat([x, y, x * x, y * y, x * y]), g)
+    moments = _filter_valid(torch.cat([x, y, x * x, y * y, x * y]), window_size, sigma)
     mu_x, mu_y, xx, yy, xy = moments.split(c)
-    mu_xx, mu_yy, mu_xy = mu_x * mu_x, mu_y * mu_y, mu_x * mu_y
-    return ((2.0 * mu_xy + c1) * (2.0 * (xy - mu_xy) + c2)) / ((mu_xx + mu_yy + c1) * (xx - mu_xx + yy - mu_yy + c2))
+    mu_xy = mu_x * mu_y
+    mu_sq = mu_x * mu_x
+    mu_sq += mu_y * mu_y
+    numerator = (2.0 * mu_xy + c1) * (2.0 * (xy - mu_xy) + c2)
+    return numerator / ((mu_sq + c1) * (xx + yy - mu_sq + c2))
 
 
 def ssim_map(
@@ -79,13 +107,16 @@ def ssim_map(
         InputError: mismatched shapes or images smaller than the window.
     """
     if x.ndim != 4 or x.shape != y.shape:
-        raise InputError(f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise InputError(
+            f"x and y must be (N, C, H, W) tensors of the same shape, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     if min(x.shape[-2:]) < window_size:
-        raise InputError(f"SSIM needs images of at least {window_size}x{window_size}, got {x.shape[-2]}x{x.shape[-1]}")
-    g = gaussian_window(window_size, sigma, x.device).to(x.dtype)
+        raise InputError(
+            f"SSIM needs images of at least {window_size}x{window_size}, got {x.shape[-2]}x{x.shape[-1]}"
+        )
     c1 = (k1 * max_value) ** 2
     c2 = (k2 * max_value) ** 2
-    return torch.stack([_ssim_map_one(a, b, g, c1, c2) for a, b in zip(x, y)])
+    return torch.stack([_ssim_map_one(a, b, window_size, sigma, c1, c2) for a, b in zip(x, y)])
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor, max_value: float = 255.0) -> torch.Tensor:
@@ -135,5 +166,3 @@ class SSIM(nn.Module):
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.protocol.describe().items())
-
-

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from srzoo_plugins.bicubic.imresize import imresize
 
 BATCH = (16, 3, 256, 256)
@@ -20,7 +19,9 @@ BATCH = (16, 3, 256, 256)
 
 def _cubic(x: np.ndarray) -> np.ndarray:
     a = np.abs(x)
-    return (1.5 * a**3 - 2.5 * a**2 + 1) * (a <= 1) + (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2) * ((a > 1) & (a <= 2))
+    return (1.5 * a**3 - 2.5 * a**2 + 1) * (a <= 1) + (-0.5 * a**3 + 2.5 * a**2 - 4 * a + 2) * (
+        (a > 1) & (a <= 2)
+    )
 
 
 def _numpy_axis(img: np.ndarray, out_len: int, m: float) -> np.ndarray:

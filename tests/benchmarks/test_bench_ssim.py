@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
+from srzoo_plugins.metrics._protocol import Protocol
 
 import srzoo
-from srzoo_plugins.metrics._protocol import Protocol
 
 GROUP = "SSIM-Y, 16 pairs 256x256, CPU"
 
@@ -28,7 +28,9 @@ def pair() -> tuple[torch.Tensor, torch.Tensor]:
 
 def _skimage_ssim(ys: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
     return [
-        structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)
+        structural_similarity(
+            a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
+        )
         for a, b in ys
     ]
 
