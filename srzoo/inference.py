@@ -8,7 +8,7 @@
   affine map ``y = a·x + b``, so ``BN(conv(x)) = conv'(x)`` exactly, with scaled weights and a bias);
 * weights and activations use the channels-last memory format (much faster convolutions, and
   transposed convolutions above all, with oneDNN on CPU and cuDNN on GPU);
-* on CPU in float32, convolutions keep their weights prepacked in oneDNN's blocked layout (instead
+* on CPU (float32, or bfloat16 under ``bf16``), convolutions keep their weights prepacked in oneDNN's blocked layout (instead
   of re-laying them out on every call, which dominates the cost of the weight-heavy, spatially tiny
   layers of a U-Net bottleneck) and run a following ReLU / LeakyReLU / Tanh as a fused post-op;
 * the forward runs under :func:`torch.inference_mode` (no autograd bookkeeping), optionally under
@@ -116,10 +116,10 @@ def _onednn_available() -> bool:
 class _FusedConv(nn.Module):
     """A ``Conv2d``/``ConvTranspose2d`` followed by an optional activation, as one oneDNN call.
 
-    On CPU with float32 inputs (outside autocast) the weight is packed once, on the first call, into
-    oneDNN's layout for that input shape (it stays valid for other shapes) and the activation runs as
-    a post-op. Anywhere else (GPU, other dtypes, autocast) it runs ``activation(conv(x))``. The dense
-    weight is kept for that fallback and for ``state_dict``.
+    On CPU without autograd, in float32 (or in bfloat16 under CPU bf16 autocast), the weight is packed
+    once per dtype, on the first call, into oneDNN's layout for that input shape (it stays valid for
+    other shapes) and the activation runs as a post-op. Anywhere else (GPU, other dtypes, autograd)
+    it runs ``activation(conv(x))``. The dense weight is kept for that fallback and for ``state_dict``.
     """
 
     def __init__(self, conv: nn.Conv2d | nn.ConvTranspose2d, activation: nn.Module | None = None) -> None:
@@ -136,24 +136,26 @@ class _FusedConv(nn.Module):
             self.attr, self.scalars = "tanh", []
         else:
             raise InputError(f"cannot fuse {type(activation).__name__} into a convolution")
-        self._packed: torch.Tensor | None = None
+        self._packed: dict[torch.dtype, tuple[torch.Tensor, torch.Tensor | None]] = {}
         self._packed_from: torch.Tensor | None = None
 
-    def _usable(self, x: torch.Tensor) -> bool:
+    def _compute_dtype(self, x: torch.Tensor) -> torch.dtype | None:
+        """The dtype to run the packed kernel in, or ``None`` for the fallback path."""
         weight = self.conv.weight
-        return (
-            x.device.type == "cpu"
-            and x.dtype == torch.float32
-            and weight.dtype == torch.float32
-            and weight.device.type == "cpu"
-            and not torch.is_autocast_enabled("cpu")
-            and not torch.is_grad_enabled()
-        )
+        if x.device.type != "cpu" or weight.device.type != "cpu" or weight.dtype != torch.float32:
+            return None
+        if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
+            return None
+        if torch.is_autocast_enabled("cpu"):
+            return torch.bfloat16 if torch.get_autocast_dtype("cpu") == torch.bfloat16 else None
+        return x.dtype if x.dtype in (torch.float32, torch.bfloat16) else None
 
-    def _pack(self, x: torch.Tensor) -> torch.Tensor:
+    def _pack(self, x: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
         conv = self.conv
-        if self._packed is None or self._packed_from is not conv.weight:
-            weight = conv.weight.detach()
+        if self._packed_from is not conv.weight:  # new weights (load_state_dict, .to()): repack
+            self._packed, self._packed_from = {}, conv.weight
+        if dtype not in self._packed:
+            weight = conv.weight.detach().to(dtype)
             if isinstance(conv, nn.ConvTranspose2d):
                 packed = torch.ops.mkldnn._reorder_convolution_transpose_weight(
                     weight, list(conv.padding), list(conv.output_padding), list(conv.stride),
@@ -164,15 +166,17 @@ class _FusedConv(nn.Module):
                     weight.to_mkldnn(), list(conv.padding), list(conv.stride), list(conv.dilation),
                     conv.groups, list(x.shape),
                 )
-            self._packed, self._packed_from = packed, conv.weight
-        return self._packed
+            bias = None if conv.bias is None else conv.bias.detach().to(dtype)
+            self._packed[dtype] = (packed, bias)
+        return self._packed[dtype]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self._usable(x):
+        dtype = self._compute_dtype(x)
+        if dtype is None:
             return self.activation(self.conv(x))
         conv = self.conv
-        packed = self._pack(x)
-        bias = None if conv.bias is None else conv.bias.detach()
+        packed, bias = self._pack(x, dtype)
+        x = x.to(dtype)
         if isinstance(conv, nn.ConvTranspose2d):
             return torch.ops.mkldnn._convolution_transpose_pointwise(
                 x, packed, bias, list(conv.padding), list(conv.output_padding), list(conv.stride),
@@ -199,8 +203,8 @@ def _fusable(conv: nn.Module) -> bool:
 def fuse_convolutions(module: nn.Module) -> int:
     """Replace convolutions by oneDNN-prepacked ones with fused activations, in place (CPU speed-up).
 
-    Every ``Conv2d``/``ConvTranspose2d`` with zero padding becomes a fused module that, on CPU in
-    float32 without autograd, keeps its weight prepacked; inside an ``nn.Sequential``, a ``ReLU``,
+    Every ``Conv2d``/``ConvTranspose2d`` with zero padding becomes a fused module that, on CPU without
+    autograd (float32, or bfloat16 under CPU bf16 autocast), keeps its weight prepacked; inside an ``nn.Sequential``, a ``ReLU``,
     ``LeakyReLU`` or ``Tanh`` that follows it (after any ``Identity``, e.g. a folded BatchNorm) is
     fused as a post-op and replaced by ``Identity``. Elsewhere the modules compute exactly as before.
     Does nothing when this PyTorch build lacks oneDNN's fused convolution operators.
@@ -245,8 +249,8 @@ class InferenceSRModel(SRModel):
         bf16: whether the graph runs under bfloat16 autocast.
         channels_last: whether activations use the channels-last memory format.
         folded: the number of BatchNorm layers folded into convolutions.
-        fused: the number of convolutions running as prepacked oneDNN calls (see
-            :func:`fuse_convolutions`; 0 with ``bf16`` or without oneDNN).
+        fused: the number of convolutions running as prepacked oneDNN calls on CPU (see
+            :func:`fuse_convolutions`; 0 without oneDNN).
     """
 
     def __init__(self, model: SRModel, *, bf16: bool, channels_last: bool, folded: int, fused: int = 0) -> None:
@@ -307,6 +311,6 @@ def optimize_for_inference(model: SRModel, *, bf16: bool = False, channels_last:
     folded = fold_batchnorm(clone)
     if channels_last:
         clone = clone.to(memory_format=torch.channels_last)
-    fused = 0 if bf16 else fuse_convolutions(clone)
+    fused = fuse_convolutions(clone)
     fast = InferenceSRModel(clone, bf16=bf16, channels_last=channels_last, folded=folded, fused=fused)
     return fast.eval()
