@@ -110,13 +110,19 @@ class LossTerm:
 
 @dataclass(frozen=True)
 class Optimizer:
-    """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``)."""
+    """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``).
+
+    ``lr_multipliers`` maps a parameter-name prefix of the :class:`~srzoo.SRModel` (e.g.
+    ``"stages.sr.reconstruct"``) to a factor on ``lr``, for papers that train some layers slower
+    (SRCNN's last layer learns 10× slower).
+    """
 
     name: str = "adam"
     lr: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.999)
     momentum: float = 0.0
     weight_decay: float = 0.0
+    lr_multipliers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -136,11 +142,16 @@ class Schedule:
 
 @dataclass(frozen=True)
 class TrainSpec:
-    """How the paper trained the method."""
+    """How the paper trained the method.
+
+    The length is given as ``epochs`` (passes over the dataset) or ``steps`` (parameter updates,
+    as papers trained on large sets report it), or neither when the paper does not say.
+    """
 
     dataset: str | None = None
     batch_size: int = 1
-    epochs: int = 1
+    epochs: int | None = None
+    steps: int | None = None
     patch_size: int | None = None
     optimizer: Optimizer = field(default_factory=Optimizer)
     critic_optimizer: Optimizer | None = None
@@ -283,12 +294,17 @@ def _parse_optimizer(table: Any, source: str, path: str) -> Optimizer:
     betas = reader.get("betas", list, [0.9, 0.999], what="a list of two numbers")
     if len(betas) != 2 or not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in betas):
         raise reader.fail("betas", f"expected a list of two numbers, got {betas!r}")
+    multipliers = reader.get("lr_multipliers", dict, {}, what="a table of parameter prefix = factor")
+    for prefix, factor in multipliers.items():
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
+            raise reader.fail("lr_multipliers", f"expected a non-negative number for {prefix!r}, got {factor!r}")
     optimizer = Optimizer(
         name=reader.get("name", str, "adam"),
         lr=reader.positive("lr", float, 1e-4),
         betas=(float(betas[0]), float(betas[1])),
         momentum=float(reader.get("momentum", (int, float), 0.0)),
         weight_decay=float(reader.get("weight_decay", (int, float), 0.0)),
+        lr_multipliers=MappingProxyType({k: float(v) for k, v in multipliers.items()}),
     )
     reader.finish()
     return optimizer
@@ -353,7 +369,8 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
     spec = TrainSpec(
         dataset=reader.get("dataset", str, None),
         batch_size=reader.positive("batch_size", int, 1),
-        epochs=reader.positive("epochs", int, 1),
+        epochs=reader.positive("epochs", int, None),
+        steps=reader.positive("steps", int, None),
         patch_size=reader.positive("patch_size", int, None),
         optimizer=_parse_optimizer(reader.get("optimizer", dict, {}), source, "train.optimizer"),
         critic_optimizer=None

@@ -126,3 +126,12 @@ def test_registered_name_must_match_file(throwaway_plugin, tmp_path: Path):
     throwaway_plugin(types.SimpleNamespace(srzoo_register_recipes=srzoo_register_recipes), "mismatch-plugin")
     with pytest.raises(RecipeError, match=r"key 'name': the file says 'other' but it is registered as 'mismatch'"):
         srzoo.build("mismatch")
+
+
+def test_train_length_and_lr_multipliers():
+    train = parse_recipe(_with(train={"steps": 1000, "optimizer": {"lr_multipliers": {"stages.sr.conv": 0.1}}})).train
+    assert (train.epochs, train.steps) == (None, 1000)
+    assert dict(train.optimizer.lr_multipliers) == {"stages.sr.conv": 0.1}
+    with pytest.raises(RecipeError, match=r"key 'train.optimizer.lr_multipliers': expected a non-negative number for 'x', got 'fast'"):
+        parse_recipe(_with(train={"optimizer": {"lr_multipliers": {"x": "fast"}}}))
+    assert srzoo.get_recipe("srcnn-x4").train.optimizer.lr_multipliers == {"stages.sr.reconstruct": 0.1}

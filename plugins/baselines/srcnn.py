@@ -3,7 +3,7 @@
 Three convolutions on the bicubic-upsampled ("MR") image: patch extraction ``f1 x f1`` with
 ``n1`` filters and ReLU, non-linear mapping ``f2 x f2`` with ``n2`` filters and ReLU,
 reconstruction ``f3 x f3``. The paper's main model is 9-5-5 with ``n1 = 64``, ``n2 = 32`` on the Y
-channel (8,129 parameters); 9-1-5 is its original ECCV 2014 configuration.
+channel (57,281 parameters); 9-1-5 is its original ECCV 2014 configuration (8,129 parameters).
 
 Differences from the paper, both needed for an image-to-image API: convolutions are zero-padded
 ("same"), so the output has the input's size (the paper's network shrinks its input by

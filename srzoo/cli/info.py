@@ -68,9 +68,12 @@ def _show_recipe(entry: Entry, count: bool) -> None:
     table.add_row("input multiple", f"{recipe.input_multiple} LR pixels ({recipe.pad_mode} padding)")
     if recipe.train is not None:
         t = recipe.train
+        length = ", ".join(
+            part for part in (f"{t.epochs} epochs" if t.epochs else "", f"{t.steps:,} steps" if t.steps else "") if part
+        )
         table.add_row(
             "training",
-            f"{t.optimizer.name} lr {t.optimizer.lr:g}, batch {t.batch_size}, {t.epochs} epochs, "
+            f"{t.optimizer.name} lr {t.optimizer.lr:g}, batch {t.batch_size}, {length or 'length not given'}, "
             f"{t.schedule.name} schedule, losses: "
             + ", ".join(f"{term.weight:g}·{term.component}({term.node})" for term in t.losses)
             + (f", critics: {', '.join(c.name + '=' + c.component for c in t.critics)}" if t.critics else ""),
