@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import itertools
 from contextlib import nullcontext
 
 import torch
@@ -33,7 +34,13 @@ from torch import nn
 from .errors import InputError
 from .model import SRModel
 
-__all__ = ["fold_batchnorm", "fold_conv_bn", "fuse_convolutions", "optimize_for_inference", "InferenceSRModel"]
+__all__ = [
+    "InferenceSRModel",
+    "fold_batchnorm",
+    "fold_conv_bn",
+    "fuse_convolutions",
+    "optimize_for_inference",
+]
 
 _CONVS = (nn.Conv2d, nn.ConvTranspose2d)
 
@@ -53,8 +60,12 @@ def fold_conv_bn(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> No
     if bn.running_mean is None or bn.running_var is None:
         raise InputError("cannot fold a BatchNorm2d without running statistics (track_running_stats=False)")
     if bn.num_features != conv.out_channels:
-        raise InputError(f"cannot fold BatchNorm2d({bn.num_features}) into a conv with {conv.out_channels} outputs")
-    scale = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) / torch.sqrt(bn.running_var + bn.eps)
+        raise InputError(
+            f"cannot fold BatchNorm2d({bn.num_features}) into a conv with {conv.out_channels} outputs"
+        )
+    scale = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) / torch.sqrt(
+        bn.running_var + bn.eps
+    )
     shift = (bn.bias if bn.affine else torch.zeros_like(bn.running_mean)) - scale * bn.running_mean
     weight = conv.weight
     if isinstance(conv, nn.ConvTranspose2d):
@@ -88,7 +99,7 @@ def fold_batchnorm(module: nn.Module) -> int:
     folded = 0
     for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
         names = list(seq._modules)
-        for first, second in zip(names, names[1:]):
+        for first, second in itertools.pairwise(names):
             conv, bn = seq._modules[first], seq._modules[second]
             if (
                 isinstance(conv, _CONVS)
@@ -158,13 +169,22 @@ class _FusedConv(nn.Module):
             weight = conv.weight.detach().to(dtype)
             if isinstance(conv, nn.ConvTranspose2d):
                 packed = torch.ops.mkldnn._reorder_convolution_transpose_weight(
-                    weight, list(conv.padding), list(conv.output_padding), list(conv.stride),
-                    list(conv.dilation), conv.groups, list(x.shape),
+                    weight,
+                    list(conv.padding),
+                    list(conv.output_padding),
+                    list(conv.stride),
+                    list(conv.dilation),
+                    conv.groups,
+                    list(x.shape),
                 )
             else:
                 packed = torch._C._nn.mkldnn_reorder_conv2d_weight(
-                    weight.to_mkldnn(), list(conv.padding), list(conv.stride), list(conv.dilation),
-                    conv.groups, list(x.shape),
+                    weight.to_mkldnn(),
+                    list(conv.padding),
+                    list(conv.stride),
+                    list(conv.dilation),
+                    conv.groups,
+                    list(x.shape),
                 )
             bias = None if conv.bias is None else conv.bias.detach().to(dtype)
             self._packed[dtype] = (packed, bias)
@@ -179,12 +199,29 @@ class _FusedConv(nn.Module):
         x = x.to(dtype)
         if isinstance(conv, nn.ConvTranspose2d):
             return torch.ops.mkldnn._convolution_transpose_pointwise(
-                x, packed, bias, list(conv.padding), list(conv.output_padding), list(conv.stride),
-                list(conv.dilation), conv.groups, self.attr, self.scalars, "",
+                x,
+                packed,
+                bias,
+                list(conv.padding),
+                list(conv.output_padding),
+                list(conv.stride),
+                list(conv.dilation),
+                conv.groups,
+                self.attr,
+                self.scalars,
+                "",
             )
         return torch.ops.mkldnn._convolution_pointwise(
-            x, packed, bias, list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups,
-            self.attr, self.scalars, "",
+            x,
+            packed,
+            bias,
+            list(conv.padding),
+            list(conv.stride),
+            list(conv.dilation),
+            conv.groups,
+            self.attr,
+            self.scalars,
+            "",
         )
 
     def extra_repr(self) -> str:
@@ -253,7 +290,9 @@ class InferenceSRModel(SRModel):
             :func:`fuse_convolutions`; 0 without oneDNN).
     """
 
-    def __init__(self, model: SRModel, *, bf16: bool, channels_last: bool, folded: int, fused: int = 0) -> None:
+    def __init__(
+        self, model: SRModel, *, bf16: bool, channels_last: bool, folded: int, fused: int = 0
+    ) -> None:
         super().__init__(model.recipe, dict(model.stages.items()))
         self.bf16 = bf16
         self.channels_last = channels_last
@@ -280,7 +319,9 @@ class InferenceSRModel(SRModel):
             return super().forward(lr, **kwargs)
 
 
-def optimize_for_inference(model: SRModel, *, bf16: bool = False, channels_last: bool = True) -> InferenceSRModel:
+def optimize_for_inference(
+    model: SRModel, *, bf16: bool = False, channels_last: bool = True
+) -> InferenceSRModel:
     """Return a faster, eval-only copy of ``model`` computing the same function.
 
     Args:

@@ -48,7 +48,9 @@ def _arguments(spec: Any, generator: torch.Generator) -> list[Any]:
     if isinstance(spec, tuple) and all(isinstance(d, int) for d in spec):
         spec = [spec]
     return [
-        torch.randn(item, generator=generator) if isinstance(item, tuple) and all(isinstance(d, int) for d in item) else item
+        torch.randn(item, generator=generator)
+        if isinstance(item, tuple) and all(isinstance(d, int) for d in item)
+        else item
         for item in spec
     ]
 
@@ -124,4 +126,6 @@ def test_loss_smoke(kind: str, name: str) -> None:
     value.backward()
     assert inputs[0].grad is not None and torch.isfinite(inputs[0].grad).all()
     # the same inputs give the same value
-    assert torch.equal(value.detach(), loss(*[x.detach() if isinstance(x, torch.Tensor) else x for x in inputs]).detach())
+    assert torch.equal(
+        value.detach(), loss(*[x.detach() if isinstance(x, torch.Tensor) else x for x in inputs]).detach()
+    )

@@ -58,10 +58,13 @@ def test_fold_conv_bn_is_exact(transposed: bool, groups: int, bias: bool, affine
 
 def test_fold_batchnorm_replaces_and_counts() -> None:
     net = nn.Sequential(
-        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(3, 4, 3),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
         nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(4, 2, 4, 2, 1), nn.BatchNorm2d(2)),
         nn.BatchNorm2d(2),  # follows a Sequential, not a conv: kept
-        nn.Conv2d(2, 2, 1), nn.InstanceNorm2d(2),  # no running statistics: kept
+        nn.Conv2d(2, 2, 1),
+        nn.InstanceNorm2d(2),  # no running statistics: kept
     )
     randomise_batchnorm(net).eval()
     x = torch.randn(1, 3, 8, 8)
@@ -74,7 +77,9 @@ def test_fold_batchnorm_replaces_and_counts() -> None:
 
 
 def test_fold_batchnorm_needs_eval_mode() -> None:
-    with pytest.raises(InputError, match=r"fold_batchnorm needs a module in eval mode; call module.eval\(\) first"):
+    with pytest.raises(
+        InputError, match=r"fold_batchnorm needs a module in eval mode; call module.eval\(\) first"
+    ):
         fold_batchnorm(nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1)))
     with pytest.raises(InputError, match=r"cannot fold a BatchNorm2d without running statistics"):
         fold_conv_bn(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2, track_running_stats=False))
@@ -156,7 +161,9 @@ def test_fast_path_tiles_and_runs_without_autograd(tiny_x8: srzoo.SRModel) -> No
 
 def test_bf16_fast_path(tiny_x8: srzoo.SRModel) -> None:
     fast = optimize_for_inference(tiny_x8, bf16=True)
-    assert fast.bf16 and fast.fused == sum(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in tiny_x8.modules())
+    assert fast.bf16 and fast.fused == sum(
+        isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for m in tiny_x8.modules()
+    )
     lr = torch.rand(1, 3, 4, 4)
     with torch.no_grad():
         expected = tiny_x8(lr)

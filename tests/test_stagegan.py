@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
 import torch
-from torch import nn
-
-import srzoo
-from srzoo._imageops import pad_to_multiple
-from srzoo.errors import InputError, SrzooError
 from srzoo_plugins.stagegan.init import init_weights
 from srzoo_plugins.stagegan.losses import GANLoss, L1Loss, gan_loss, l1_loss
 from srzoo_plugins.stagegan.patchgan import PatchGAN, patchgan_output_size
 from srzoo_plugins.stagegan.resnet_refiner import ResNetRefiner
 from srzoo_plugins.stagegan.unet import UNetGenerator
+from torch import nn
+
+import srzoo
+from srzoo._imageops import pad_to_multiple
+from srzoo.errors import InputError, SrzooError
 
 RECIPES = ("stagegan-x4", "stagegan-x8", "stagegan-x4-nosem", "stagegan-x8-nosem")
 # a tiny but structurally identical Stage-GAN for fast graph tests (same scale and input multiple)
@@ -51,16 +52,24 @@ def test_parameter_counts_match_the_paper(kind: str, name: str, kwargs: dict, ex
 
 def test_recipe_networks_have_the_paper_sizes() -> None:
     recipe = srzoo.get_recipe("stagegan-x8")
-    sizes = {node.name: n_params(srzoo.create(node.kind, node.component, **node.args)) for node in recipe.nodes[1:]}
+    sizes = {
+        node.name: n_params(srzoo.create(node.kind, node.component, **node.args)) for node in recipe.nodes[1:]
+    }
     assert sizes == {"sem": 54_413_955, "s2": 54_417_027, "sr": 11_383_427}
-    critics = {c.name: n_params(srzoo.create("discriminator", c.component, **c.args)) for c in recipe.train.critics}
+    critics = {
+        c.name: n_params(srzoo.create("discriminator", c.component, **c.args)) for c in recipe.train.critics
+    }
     assert critics == {"d0": 2_768_705, "d1": 2_771_777, "d2": 2_768_705}
 
 
 def test_no_conv_bias_before_batchnorm() -> None:
-    for net in (UNetGenerator(6, 3, num_downs=5, ngf=4), ResNetRefiner(ngf=4, n_blocks=2), PatchGAN(9, ndf=4)):
+    for net in (
+        UNetGenerator(6, 3, num_downs=5, ngf=4),
+        ResNetRefiner(ngf=4, n_blocks=2),
+        PatchGAN(9, ndf=4),
+    ):
         modules = [m for m in net.modules() if not isinstance(m, (nn.Sequential, nn.ModuleList))][1:]
-        for before, after in zip(modules, modules[1:]):
+        for before, after in itertools.pairwise(modules):
             if isinstance(after, nn.BatchNorm2d):
                 assert isinstance(before, (nn.Conv2d, nn.ConvTranspose2d)) and before.bias is None
 
@@ -111,7 +120,10 @@ def test_resnet_refiner_shapes(norm: str) -> None:
 
 
 def test_instance_and_no_norm_keep_conv_biases() -> None:
-    batch, inst = UNetGenerator(3, 3, num_downs=3, ngf=4), UNetGenerator(3, 3, num_downs=3, ngf=4, norm="instance")
+    batch, inst = (
+        UNetGenerator(3, 3, num_downs=3, ngf=4),
+        UNetGenerator(3, 3, num_downs=3, ngf=4, norm="instance"),
+    )
     assert all(m.bias is not None for m in inst.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)))
     assert not any(isinstance(m, nn.BatchNorm2d) for m in inst.modules())
     bn_affine = 2 * (8 + 8 + 4)  # BatchNorm after down 1 (8), up 0 (8), up 1 (4)
@@ -126,9 +138,13 @@ def test_unet_rejects_bad_inputs() -> None:
     g = UNetGenerator(6, 3, num_downs=3, ngf=4)
     with pytest.raises(InputError, match=r"unet: input must have 6 channels, got shape \(1, 3, 8, 8\)"):
         g(torch.zeros(1, 3, 8, 8))
-    with pytest.raises(InputError, match=r"unet: input height and width must be positive multiples of 8, got 8x12; pad"):
+    with pytest.raises(
+        InputError, match=r"unet: input height and width must be positive multiples of 8, got 8x12; pad"
+    ):
         g(torch.zeros(1, 6, 8, 12))
-    with pytest.raises(InputError, match=r"unet: input must be a tensor of shape \(N, C, H, W\), got \(6, 8, 8\)"):
+    with pytest.raises(
+        InputError, match=r"unet: input must be a tensor of shape \(N, C, H, W\), got \(6, 8, 8\)"
+    ):
         g(torch.zeros(6, 8, 8))
 
 
@@ -150,12 +166,19 @@ def test_constructor_errors(factory, kwargs: dict, message: str) -> None:
 
 def test_refiner_and_patchgan_reject_bad_inputs() -> None:
     g = ResNetRefiner(ngf=2, n_blocks=1)
-    with pytest.raises(InputError, match=r"resnet-refiner: input height and width must be positive multiples of 4, got 8x10"):
+    with pytest.raises(
+        InputError, match=r"resnet-refiner: input height and width must be positive multiples of 4, got 8x10"
+    ):
         g(torch.zeros(1, 3, 8, 10))
-    with pytest.raises(InputError, match=r"resnet-refiner: input height and width must be at least 8, got 4x8"):
+    with pytest.raises(
+        InputError, match=r"resnet-refiner: input height and width must be at least 8, got 4x8"
+    ):
         g(torch.zeros(1, 3, 4, 8))
     d = PatchGAN(6, ndf=2)
-    with pytest.raises(InputError, match=r"patchgan: input must have 6 channels \(\[condition, image\] concatenated\), got shape \(1, 3, 32, 32\)"):
+    with pytest.raises(
+        InputError,
+        match=r"patchgan: input must have 6 channels \(\[condition, image\] concatenated\), got shape \(1, 3, 32, 32\)",
+    ):
         d(torch.zeros(1, 3, 32, 32))
     with pytest.raises(InputError, match=r"patchgan: input height and width must be at least 24, got 16x32"):
         d(torch.zeros(1, 6, 16, 32))
@@ -174,7 +197,10 @@ def test_dropout_sits_in_the_three_innermost_decoder_blocks() -> None:
     with_dropout = [i for i, up in enumerate(g.up) if any(m.__class__.__name__ == "NoiseDropout" for m in up)]
     assert with_dropout == [0, 1, 2]
     assert all(m.p == 0.5 for m in g.modules() if m.__class__.__name__ == "NoiseDropout")
-    assert not any(m.__class__.__name__ == "NoiseDropout" for m in UNetGenerator(3, 3, num_downs=4, ngf=2, dropout=0).modules())
+    assert not any(
+        m.__class__.__name__ == "NoiseDropout"
+        for m in UNetGenerator(3, 3, num_downs=4, ngf=2, dropout=0).modules()
+    )
 
 
 def test_dropout_is_off_in_eval_by_default() -> None:
@@ -211,7 +237,9 @@ def test_eval_model_is_deterministic() -> None:
 def test_init_statistics_follow_pix2pix() -> None:
     torch.manual_seed(0)
     g = UNetGenerator(3, 3, num_downs=8, ngf=64)
-    conv = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))])
+    conv = torch.cat(
+        [m.weight.flatten() for m in g.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    )
     bn_w = torch.cat([m.weight for m in g.modules() if isinstance(m, nn.BatchNorm2d)])
     biases = torch.cat([m.bias for m in g.modules() if getattr(m, "bias", None) is not None])
     assert abs(conv.mean().item()) < 1e-4
@@ -224,7 +252,9 @@ def test_init_statistics_follow_pix2pix() -> None:
 def test_init_weights_applies_to_every_network() -> None:
     torch.manual_seed(1)
     for net in (ResNetRefiner(ngf=16, n_blocks=2), PatchGAN(6, ndf=16)):
-        w = torch.cat([m.weight.flatten() for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))])
+        w = torch.cat(
+            [m.weight.flatten() for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        )
         assert w.std().item() == pytest.approx(0.02, rel=0.02)
     net = init_weights(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Linear(4, 4)), std=0.5)
     assert net[0].weight.std().item() == pytest.approx(0.5, rel=0.2)
@@ -253,13 +283,18 @@ def test_gan_loss_values() -> None:
 
 
 def test_gan_and_l1_loss_errors() -> None:
-    with pytest.raises(InputError, match=r"gan loss: mode must be one of 'vanilla', 'lsgan', 'hinge', got 'wgan'"):
+    with pytest.raises(
+        InputError, match=r"gan loss: mode must be one of 'vanilla', 'lsgan', 'hinge', got 'wgan'"
+    ):
         GANLoss("wgan")
     with pytest.raises(InputError, match=r"gan loss: target_is_real must be True or False, got 1"):
         gan_loss(torch.zeros(2), 1)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"hinge generator loss pushes towards real"):
         gan_loss(torch.zeros(2), False, "hinge", for_discriminator=False)
-    with pytest.raises(InputError, match=r"l1 loss: prediction and target must have the same shape, got \(1, 3\) and \(1, 4\)"):
+    with pytest.raises(
+        InputError,
+        match=r"l1 loss: prediction and target must have the same shape, got \(1, 3\) and \(1, 4\)",
+    ):
         l1_loss(torch.zeros(1, 3), torch.zeros(1, 4))
 
 
@@ -279,12 +314,20 @@ def test_recipe_metadata_and_contract(name: str) -> None:
     assert recipe.output == "sr"
     assert "Wei" in recipe.paper and "Stage-GAN" in recipe.paper and recipe.license.startswith("MIT")
     mr = recipe.node("mr")
-    assert (mr.kind, mr.component, dict(mr.args)) == ("degradation", "bicubic", {"scale": recipe.scale, "direction": "up"})
+    assert (mr.kind, mr.component, dict(mr.args)) == (
+        "degradation",
+        "bicubic",
+        {"scale": recipe.scale, "direction": "up"},
+    )
     t = recipe.train
     assert (t.dataset, t.batch_size, t.epochs) == ("facades", 1, 200)
     for opt in (t.optimizer, t.critic_optimizer):
         assert (opt.name, opt.lr, opt.betas) == ("adam", 2e-4, (0.5, 0.999))
-    assert (t.schedule.name, t.schedule.constant_epochs, t.schedule.decay_epochs) == ("linear-decay", 100, 100)
+    assert (t.schedule.name, t.schedule.constant_epochs, t.schedule.decay_epochs) == (
+        "linear-decay",
+        100,
+        100,
+    )
     # each critic sees [condition, judged image]: 3 channels per image
     for critic in t.critics:
         assert critic.args["in_channels"] == 3 * (len(critic.condition) + 1)
@@ -334,7 +377,9 @@ def test_intermediates_for_figures(name: str) -> None:
     with torch.no_grad():
         out = model(lr, return_intermediates=True)
     s = model.scale
-    expected = ["mr", "sem", "s2", "sr"] if "sem" in [n.name for n in model.recipe.nodes] else ["mr", "s2", "sr"]
+    expected = (
+        ["mr", "sem", "s2", "sr"] if "sem" in [n.name for n in model.recipe.nodes] else ["mr", "s2", "sr"]
+    )
     assert list(out) == expected
     assert all(v.shape == (2, 3, 5 * s, 7 * s) for v in out.values())
     # mr is the bicubic upsampling of the (padded) LR, cropped, in [0, 1]
@@ -361,7 +406,9 @@ def test_full_size_stagegan_x8_forward_at_256() -> None:
     assert n_params(model) == 54_413_955 + 54_417_027 + 11_383_427
     with torch.no_grad():
         out = model(torch.rand(1, 3, 32, 32), return_intermediates=True)
-    assert {k: tuple(v.shape) for k, v in out.items()} == {k: (1, 3, 256, 256) for k in ("mr", "sem", "s2", "sr")}
+    assert {k: tuple(v.shape) for k, v in out.items()} == {
+        k: (1, 3, 256, 256) for k in ("mr", "sem", "s2", "sr")
+    }
 
 
 @pytest.mark.slow
@@ -392,7 +439,9 @@ def test_one_training_step_reaches_every_parameter(name: str) -> None:
     model = srzoo.build(name, **overrides).train()
     recipe = model.recipe
     train = recipe.train
-    critics = {c.name: srzoo.create("discriminator", c.component, **{**c.args, "ndf": 4}) for c in train.critics}
+    critics = {
+        c.name: srzoo.create("discriminator", c.component, **{**c.args, "ndf": 4}) for c in train.critics
+    }
     losses = [(term, srzoo.create("loss", term.component, **term.args)) for term in train.losses]
     gan = {term.critic: fn for term, fn in losses if term.critic is not None}
 
@@ -405,8 +454,11 @@ def test_one_training_step_reaches_every_parameter(name: str) -> None:
 
     # discriminator step: real → 1, fake (detached) → 0
     d_loss = sum(
-        0.5 * (gan[c.name](critics[c.name](critic_input(c, truth[c.target]).detach()), True)
-               + gan[c.name](critics[c.name](critic_input(c, outputs[c.judges]).detach()), False))
+        0.5
+        * (
+            gan[c.name](critics[c.name](critic_input(c, truth[c.target]).detach()), True)
+            + gan[c.name](critics[c.name](critic_input(c, outputs[c.judges]).detach()), False)
+        )
         for c in train.critics
     )
     d_loss.backward()

@@ -10,7 +10,7 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-__all__ = ["Norm", "NORMS", "check_norm", "make_norm", "conv_bias", "NoiseDropout"]
+__all__ = ["NORMS", "NoiseDropout", "Norm", "check_input", "check_norm", "conv_bias", "make_norm"]
 
 Norm = Literal["batch", "instance", "none"]
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
@@ -69,3 +69,22 @@ class NoiseDropout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, at_inference={self.at_inference}"
+
+
+def check_input(x: torch.Tensor, channels: int, multiple: int, name: str) -> None:
+    """Check that ``x`` is ``(N, channels, H, W)`` with ``H, W`` positive multiples of ``multiple``.
+
+    Raises:
+        InputError: naming the network ``name``, what was expected and what came.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise InputError(f"{name}: input must be a tensor of shape (N, C, H, W), got {shape}")
+    if x.shape[1] != channels:
+        raise InputError(f"{name}: input must have {channels} channels, got shape {tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    if h % multiple or w % multiple or h == 0 or w == 0:
+        raise InputError(
+            f"{name}: input height and width must be positive multiples of {multiple}, got {h}x{w}; "
+            "pad the input (srzoo.build(...) models pad automatically)"
+        )

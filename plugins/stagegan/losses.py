@@ -22,7 +22,7 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-__all__ = ["GANMode", "GAN_MODES", "gan_loss", "GANLoss", "l1_loss", "L1Loss"]
+__all__ = ["GAN_MODES", "GANLoss", "GANMode", "L1Loss", "gan_loss", "l1_loss"]
 
 GANMode = Literal["vanilla", "lsgan", "hinge"]
 GAN_MODES: tuple[str, ...] = ("vanilla", "lsgan", "hinge")
@@ -73,7 +73,9 @@ def gan_loss(
         return F.mse_loss(logits, target)
     if not for_discriminator:
         if not target_is_real:
-            raise InputError("gan loss: a hinge generator loss pushes towards real; call it with target_is_real=True")
+            raise InputError(
+                "gan loss: a hinge generator loss pushes towards real; call it with target_is_real=True"
+            )
         return -logits.mean()
     return F.relu(1.0 - logits).mean() if target_is_real else F.relu(1.0 + logits).mean()
 
@@ -93,7 +95,9 @@ class GANLoss(nn.Module):
         _check_mode(mode)
         self.mode = mode
 
-    def forward(self, logits: torch.Tensor, target_is_real: bool, *, for_discriminator: bool = True) -> torch.Tensor:
+    def forward(
+        self, logits: torch.Tensor, target_is_real: bool, *, for_discriminator: bool = True
+    ) -> torch.Tensor:
         return gan_loss(logits, target_is_real, self.mode, for_discriminator=for_discriminator)
 
     def extra_repr(self) -> str:

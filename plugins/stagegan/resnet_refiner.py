@@ -17,10 +17,9 @@ from torch import nn
 from srzoo.errors import InputError
 
 from .init import init_weights
-from .layers import Norm, check_norm, conv_bias, make_norm
-from .unet import _check_input
+from .layers import Norm, check_input, check_norm, conv_bias, make_norm
 
-__all__ = ["ResidualBlock", "ResNetRefiner"]
+__all__ = ["ResNetRefiner", "ResidualBlock"]
 
 
 class ResidualBlock(nn.Module):
@@ -78,7 +77,12 @@ class ResNetRefiner(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        for name, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1), ("ngf", ngf, 1), ("n_blocks", n_blocks, 0)):
+        for name, value, low in (
+            ("in_channels", in_channels, 1),
+            ("out_channels", out_channels, 1),
+            ("ngf", ngf, 1),
+            ("n_blocks", n_blocks, 0),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise InputError(f"resnet-refiner: {name} must be an integer >= {low}, got {value!r}")
         check_norm(norm)
@@ -108,7 +112,9 @@ class ResNetRefiner(nn.Module):
                 layer
                 for width in (4 * ngf, 2 * ngf)
                 for layer in (
-                    nn.ConvTranspose2d(width, width // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
+                    nn.ConvTranspose2d(
+                        width, width // 2, 3, stride=2, padding=1, output_padding=1, bias=bias
+                    ),
                     make_norm(norm, width // 2),
                     nn.ReLU(inplace=True),
                 )
@@ -122,7 +128,9 @@ class ResNetRefiner(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, in_channels, H, W)`` in ``[-1, 1]`` to ``(N, out_channels, H, W)`` in ``[-1, 1]``."""
-        _check_input(x, self.in_channels, self.input_multiple, "resnet-refiner")
+        check_input(x, self.in_channels, self.input_multiple, "resnet-refiner")
         if min(x.shape[-2:]) < 8:
-            raise InputError(f"resnet-refiner: input height and width must be at least 8, got {x.shape[-2]}x{x.shape[-1]}")
+            raise InputError(
+                f"resnet-refiner: input height and width must be at least 8, got {x.shape[-2]}x{x.shape[-1]}"
+            )
         return self.head(self.up(self.blocks(self.down(self.stem(x)))))

@@ -22,9 +22,9 @@ from torch import nn
 from srzoo.errors import InputError
 
 from .init import init_weights
-from .layers import NoiseDropout, Norm, check_norm, conv_bias, make_norm
+from .layers import NoiseDropout, Norm, check_input, check_norm, conv_bias, make_norm
 
-__all__ = ["UNetDown", "UNetUp", "UNetGenerator"]
+__all__ = ["UNetDown", "UNetGenerator", "UNetUp"]
 
 DROPOUT_BLOCKS = 3
 """How many of the innermost decoder blocks carry dropout (pix2pix)."""
@@ -37,7 +37,9 @@ class UNetDown(nn.Sequential):
         ``(N, in_channels, H, W) → (N, out_channels, H/2, W/2)``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, norm: Norm, *, outermost: bool, innermost: bool) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, norm: Norm, *, outermost: bool, innermost: bool
+    ) -> None:
         layers: list[nn.Module] = []
         if not outermost:
             layers.append(nn.LeakyReLU(0.2, inplace=True))
@@ -116,7 +118,12 @@ class UNetGenerator(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        for name, value, low in (("in_channels", in_channels, 1), ("out_channels", out_channels, 1), ("num_downs", num_downs, 2), ("ngf", ngf, 1)):
+        for name, value, low in (
+            ("in_channels", in_channels, 1),
+            ("out_channels", out_channels, 1),
+            ("num_downs", num_downs, 2),
+            ("ngf", ngf, 1),
+        ):
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise InputError(f"unet: {name} must be an integer >= {low}, got {value!r}")
         check_norm(norm)
@@ -158,7 +165,7 @@ class UNetGenerator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map ``(N, in_channels, H, W)`` in ``[-1, 1]`` to ``(N, out_channels, H, W)`` in ``[-1, 1]``."""
-        _check_input(x, self.in_channels, self.input_multiple, "unet")
+        check_input(x, self.in_channels, self.input_multiple, "unet")
         skips: list[torch.Tensor] = []
         for down in self.down:
             x = down(x)
@@ -167,17 +174,3 @@ class UNetGenerator(nn.Module):
         for up in self.up[1:]:
             x = up(torch.cat([skips.pop(), x], dim=1))
         return x
-
-
-def _check_input(x: torch.Tensor, channels: int, multiple: int, name: str) -> None:
-    if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise InputError(f"{name}: input must be a tensor of shape (N, C, H, W), got {shape}")
-    if x.shape[1] != channels:
-        raise InputError(f"{name}: input must have {channels} channels, got shape {tuple(x.shape)}")
-    h, w = x.shape[-2:]
-    if h % multiple or w % multiple or h == 0 or w == 0:
-        raise InputError(
-            f"{name}: input height and width must be positive multiples of {multiple}, got {h}x{w}; "
-            "pad the input (srzoo.build(...) models pad automatically)"
-        )

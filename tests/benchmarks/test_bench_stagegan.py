@@ -58,7 +58,9 @@ def test_plain_eager_fp32(benchmark, model: srzoo.SRModel, lr: torch.Tensor, ref
     _run(benchmark, lambda: model(lr).detach(), reference)
 
 
-def test_plain_eager_fp32_no_grad(benchmark, model: srzoo.SRModel, lr: torch.Tensor, reference: torch.Tensor) -> None:
+def test_plain_eager_fp32_no_grad(
+    benchmark, model: srzoo.SRModel, lr: torch.Tensor, reference: torch.Tensor
+) -> None:
     """The plain model under ``torch.no_grad()``: the fair eager baseline."""
 
     def call() -> torch.Tensor:
