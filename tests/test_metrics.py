@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
-from srzoo_plugins.metrics._protocol import Protocol, quantize_8bit, rgb_to_y, round_half_away
+from srzoo_plugins.metrics._protocol import Protocol, one_thread, quantize_8bit, rgb_to_y
 from srzoo_plugins.metrics.gsm import GSM, gsm, gsm_map
 from srzoo_plugins.metrics.psnr import PSNR, psnr
 from srzoo_plugins.metrics.ssim import SSIM, gaussian_window, ssim, ssim_map
@@ -67,11 +67,6 @@ def test_quantize_and_luma():
     # exact ties (Y = k + 1/2 in exact arithmetic) round as MATLAB's double evaluation does
     ties = torch.tensor([[0.0, 204, 68], [1, 173, 225]], dtype=torch.float64).t().reshape(1, 3, 1, 2)
     assert rgb_to_y(ties).flatten().tolist() == [125.0, 126.0]
-
-
-def test_round_half_away_is_exact():
-    x = torch.tensor([0.5, 1.5, 2.5, 0.49999999999999994, 2.4999999999999996, 7.0], dtype=torch.float64)
-    assert round_half_away(x).tolist() == [1.0, 2.0, 3.0, 0.0, 2.0, 7.0]
 
 
 def test_protocol_prepare_shaves_and_rounds():
@@ -320,3 +315,13 @@ def test_cuda_matches_cpu(name):
     gpu = metric(sr.float().cuda(), hr.float().cuda())
     assert gpu.device.type == "cuda" and gpu.dtype == torch.float64
     torch.testing.assert_close(gpu.cpu(), cpu, rtol=0, atol=1e-9)
+
+
+def test_one_thread_restores_the_setting():
+    before = torch.get_num_threads()
+    with one_thread(torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(InputError, match="too small"):
+        SSIM(scale=2)(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
+    assert torch.get_num_threads() == before

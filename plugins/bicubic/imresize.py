@@ -83,13 +83,12 @@ def _resize_cols(x: torch.Tensor, blocks: tuple[Block, ...]) -> torch.Tensor:
 
 
 def _round_uint8(x: torch.Tensor) -> torch.Tensor:
-    """MATLAB's conversion to uint8 on a ``[0, 255]``-scaled tensor: round half away from zero, saturate.
+    """MATLAB's cast to uint8 on a ``[0, 255]``-scaled tensor: ``floor(x + 0.5)`` saturated to ``[0, 255]``.
 
-    The fractional part ``x - floor(x)`` is exact, so ties are detected exactly (``floor(x + 0.5)``
-    would round up the largest doubles below a tie). Negative values saturate to 0 either way.
+    That is rounding half away from zero on the values that survive saturation (adding 0.5 is exact
+    for ``x >= 1``).
     """
-    low = torch.floor(x)
-    return (low + (x - low >= 0.5).to(x.dtype)).clamp_(0.0, 255.0)
+    return torch.floor(x + 0.5).clamp_(0.0, 255.0)
 
 
 def imresize(
