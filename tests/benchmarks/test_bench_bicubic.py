@@ -51,6 +51,16 @@ def numpy_imresize_down(batch: np.ndarray, scale: int) -> np.ndarray:
     return out
 
 
+@pytest.fixture(params=[1, None], ids=["1-thread", "all-threads"])
+def threads(request: pytest.FixtureRequest):
+    """Run a torch benchmark with one intra-op thread (as numpy runs) and with torch's default."""
+    before = torch.get_num_threads()
+    if request.param is not None:
+        torch.set_num_threads(request.param)
+    yield torch.get_num_threads()
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def batch() -> torch.Tensor:
     return torch.rand(*BATCH, generator=torch.Generator().manual_seed(0))
@@ -64,16 +74,18 @@ def test_numpy_reference_agrees(batch, scale):
 
 
 @pytest.mark.parametrize("scale", [4, 8])
-def test_bench_srzoo_bicubic(benchmark, batch, scale):
+def test_bench_srzoo_bicubic(benchmark, batch, scale, threads):
     benchmark.group = f"bicubic x{scale} down, 16x3x256x256 float32, CPU"
+    benchmark.extra_info["threads"] = threads
     imresize(batch, scale)  # build the cached matrices outside the timing
     out = benchmark(imresize, batch, scale)
     assert out.shape == (16, 3, 256 // scale, 256 // scale)
 
 
 @pytest.mark.parametrize("scale", [4, 8])
-def test_bench_torch_interpolate(benchmark, batch, scale):
+def test_bench_torch_interpolate(benchmark, batch, scale, threads):
     benchmark.group = f"bicubic x{scale} down, 16x3x256x256 float32, CPU"
+    benchmark.extra_info["threads"] = threads
     size = (256 // scale, 256 // scale)
     out = benchmark(F.interpolate, batch, size=size, mode="bicubic", antialias=True, align_corners=False)
     assert out.shape == (16, 3, *size)
