@@ -84,8 +84,8 @@ def fold_conv_bn(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> No
 def fold_batchnorm(module: nn.Module) -> int:
     """Fold every foldable BatchNorm2d of ``module`` (in eval mode) into its preceding convolution.
 
-    A BatchNorm2d is folded when it is the next element after a ``Conv2d``/``ConvTranspose2d`` in an
-    ``nn.Sequential`` and has running statistics; it is then replaced by ``nn.Identity``. The module
+    A BatchNorm2d is folded when it is the next element after a plain ``Conv2d``/``ConvTranspose2d``
+    (not a subclass, whose ``forward`` may do more) in an ``nn.Sequential`` and has running statistics; it is then replaced by ``nn.Identity``. The module
     must be in eval mode: in training mode BatchNorm uses batch statistics and cannot be folded.
 
     Returns:
@@ -102,7 +102,7 @@ def fold_batchnorm(module: nn.Module) -> int:
         for first, second in itertools.pairwise(names):
             conv, bn = seq._modules[first], seq._modules[second]
             if (
-                isinstance(conv, _CONVS)
+                type(conv) in _CONVS
                 and type(bn) is nn.BatchNorm2d
                 and bn.track_running_stats
                 and bn.running_mean is not None
@@ -230,7 +230,7 @@ class _FusedConv(nn.Module):
 
 def _fusable(conv: nn.Module) -> bool:
     return (
-        isinstance(conv, _CONVS)
+        type(conv) in _CONVS
         and conv.padding_mode == "zeros"
         and not isinstance(conv.padding, str)
         and conv.weight.dim() == 4
@@ -240,8 +240,9 @@ def _fusable(conv: nn.Module) -> bool:
 def fuse_convolutions(module: nn.Module) -> int:
     """Replace convolutions by oneDNN-prepacked ones with fused activations, in place (CPU speed-up).
 
-    Every ``Conv2d``/``ConvTranspose2d`` with zero padding becomes a fused module that, on CPU without
-    autograd (float32, or bfloat16 under CPU bf16 autocast), keeps its weight prepacked; inside an ``nn.Sequential``, a ``ReLU``,
+    Every plain ``Conv2d``/``ConvTranspose2d`` (subclasses are left alone: their ``forward`` may do
+    more) with zero padding becomes a fused module that, on CPU without autograd (float32, or bfloat16
+    under CPU bf16 autocast), keeps its weight prepacked; inside an ``nn.Sequential``, a ``ReLU``,
     ``LeakyReLU`` or ``Tanh`` that follows it (after any ``Identity``, e.g. a folded BatchNorm) is
     fused as a post-op and replaced by ``Identity``. Elsewhere the modules compute exactly as before.
     Does nothing when this PyTorch build lacks oneDNN's fused convolution operators.

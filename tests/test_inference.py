@@ -203,3 +203,37 @@ def test_fast_path_on_cuda(tiny_x8: srzoo.SRModel) -> None:
     assert (fast(lr) - expected).abs().max().item() <= 1e-3  # TF32 convolutions may be on
     fast16 = optimize_for_inference(model, bf16=True)
     assert (fast16(lr) - expected).abs().max().item() < 0.05
+
+
+class _CroppedTranspose(nn.ConvTranspose2d):
+    """A conv subclass whose forward does more than the convolution (like LapSRN's upsampling)."""
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        return super().forward(x)[..., :-1, :-1]
+
+
+def test_conv_subclasses_are_left_alone() -> None:
+    net = nn.Sequential(_CroppedTranspose(4, 4, 3, 2, 1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 2, 3))
+    randomise_batchnorm(net).eval()
+    x = torch.randn(1, 4, 6, 5)
+    with torch.no_grad():
+        expected = net(x)
+        assert fold_batchnorm(net) == 0
+        fused = fuse_convolutions(net)
+    assert isinstance(net[0], _CroppedTranspose) and isinstance(net[1], nn.BatchNorm2d)
+    assert fused in (0, 1)  # only the plain Conv2d, where oneDNN is available
+    with torch.inference_mode():
+        torch.testing.assert_close(net(x), expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", srzoo.list_models())
+def test_fast_path_matches_every_registered_recipe(name: str) -> None:
+    torch.manual_seed(0)
+    model = randomise_batchnorm(srzoo.build(name))
+    lr = torch.rand(1, 3, 12, 10)
+    with torch.no_grad():
+        expected = model(lr)
+    got = optimize_for_inference(model)(lr)
+    assert got.shape == expected.shape
+    assert (got - expected).abs().max().item() <= 1e-4
