@@ -8,9 +8,10 @@
   affine map ``y = a·x + b``, so ``BN(conv(x)) = conv'(x)`` exactly, with scaled weights and a bias);
 * weights and activations use the channels-last memory format (much faster convolutions, and
   transposed convolutions above all, with oneDNN on CPU and cuDNN on GPU);
-* on CPU (float32, or bfloat16 under ``bf16``), convolutions keep their weights prepacked in oneDNN's blocked layout (instead
-  of re-laying them out on every call, which dominates the cost of the weight-heavy, spatially tiny
-  layers of a U-Net bottleneck) and run a following ReLU / LeakyReLU / Tanh as a fused post-op;
+* on CPU (float32, or bfloat16 under ``bf16``), convolutions keep their weights prepacked in
+  oneDNN's blocked layout (packed on the first call, instead of re-laid out on every call, which
+  dominates the cost of the weight-heavy, spatially tiny layers of a U-Net bottleneck) and run a
+  following ReLU / LeakyReLU / Tanh as a fused post-op;
 * the forward runs under :func:`torch.inference_mode` (no autograd bookkeeping), optionally under
   bfloat16 autocast (outputs come back as float32).
 
@@ -69,9 +70,10 @@ def fold_conv_bn(conv: nn.Conv2d | nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> No
     shift = (bn.bias if bn.affine else torch.zeros_like(bn.running_mean)) - scale * bn.running_mean
     weight = conv.weight
     if isinstance(conv, nn.ConvTranspose2d):
-        groups = conv.groups
-        w = weight.view(groups, weight.shape[0] // groups, weight.shape[1], *weight.shape[2:])
-        w.mul_(scale.view(groups, 1, weight.shape[1], 1, 1).to(weight.dtype))
+        # weight[i, j] feeds output channel (group of i) * out_per_group + j
+        groups, (n_in, per_group) = conv.groups, weight.shape[:2]
+        per_input = scale.view(groups, 1, per_group).expand(groups, n_in // groups, per_group)
+        weight.mul_(per_input.reshape(n_in, per_group, 1, 1).to(weight.dtype))
     else:
         weight.mul_(scale.view(-1, 1, 1, 1).to(weight.dtype))
     bias = shift if conv.bias is None else scale * conv.bias + shift

@@ -41,7 +41,10 @@ def randomise_batchnorm(module: nn.Module, seed: int = 0) -> nn.Module:
 @pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("affine", [False, True])
-def test_fold_conv_bn_is_exact(transposed: bool, groups: int, bias: bool, affine: bool) -> None:
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_fold_conv_bn_is_exact(
+    transposed: bool, groups: int, bias: bool, affine: bool, channels_last: bool
+) -> None:
     torch.manual_seed(0)
     if transposed:
         conv = nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, groups=groups, bias=bias)
@@ -49,6 +52,8 @@ def test_fold_conv_bn_is_exact(transposed: bool, groups: int, bias: bool, affine
         conv = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=groups, bias=bias)
     bn = randomise_batchnorm(nn.BatchNorm2d(6, affine=affine))
     seq = nn.Sequential(conv, bn).eval().double()
+    if channels_last:
+        seq = seq.to(memory_format=torch.channels_last)
     x = torch.randn(2, 4, 9, 7, dtype=torch.float64)
     with torch.no_grad():
         expected = seq(x)
