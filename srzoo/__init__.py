@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         UnknownNameError,
         WeightsError,
     )
+    from .inference import optimize_for_inference
     from .model import SRModel
     from .recipe import Recipe, load_recipe
     from .weights import load_weights, save_weights
@@ -42,6 +43,7 @@ _LAZY: dict[str, str] = {
     "get_recipe": "srzoo.api",
     "list_components": "srzoo.api",
     "list_models": "srzoo.api",
+    "optimize_for_inference": "srzoo.inference",
     "register_plugin": "srzoo._plugins",
     "unregister_plugin": "srzoo._plugins",
     "SRModel": "srzoo.model",

@@ -38,7 +38,7 @@ def _matches(name: str, kind: str | None) -> list[Entry]:
 
 
 def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(key, str(value)) for key, value in metadata.items() if key not in ("example_args", "example_input")]
+    return [(key, str(value)) for key, value in metadata.items() if key not in ("example_args", "example_input", "example_output")]
 
 
 def _show_component(entry: Entry) -> None:
