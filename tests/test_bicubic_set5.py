@@ -64,3 +64,15 @@ def test_batched_float32_without_rounding_is_close(data_dir):
     diff = (lr[:1] - expected).abs()
     assert (diff <= 1.0).float().mean() > 0.995
     assert diff.mean() < 0.3
+
+
+@pytest.mark.gpu
+@pytest.mark.shared_data
+@pytest.mark.parametrize("scale", [2, 3, 4, 8])
+def test_reproduces_matlab_lr_exactly_on_cuda(data_dir, scale):
+    for name in NAMES:
+        hr = (_hr_cropped(data_dir, name, scale).float() / 255).cuda()
+        expected = _load_u8(data_dir / "set5" / "LR_bicubic" / f"X{scale}" / f"{name}x{scale}.png")
+        lr = imresize(hr, scale, rounding=ROUNDING[scale])
+        assert lr.is_cuda
+        assert torch.equal((lr * 255).round().to(torch.uint8).cpu(), expected)

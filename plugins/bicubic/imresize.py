@@ -85,8 +85,8 @@ def _resize_cols(x: torch.Tensor, blocks: tuple[Block, ...]) -> torch.Tensor:
 def _round_uint8(x: torch.Tensor) -> torch.Tensor:
     """MATLAB's cast to uint8 on a ``[0, 255]``-scaled tensor: ``floor(x + 0.5)`` saturated to ``[0, 255]``.
 
-    That is rounding half away from zero on the values that survive saturation (adding 0.5 is exact
-    for ``x >= 1``).
+    That is rounding half away from zero on the values that survive saturation (for ``x >= 0.5`` an
+    inexact ``x + 0.5`` never crosses an integer).
     """
     return torch.floor(x + 0.5).clamp_(0.0, 255.0)
 

@@ -27,8 +27,9 @@ _Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
 def _round_(x: torch.Tensor) -> torch.Tensor:
     """Round ``x`` in place as MATLAB's casts to uint8 do: ``floor(x + 0.5)``.
 
-    For ``x >= 1`` adding 0.5 is exact, so this is round-half-up exactly; below 1 it differs only for
-    the doubles just under 0.5, as MATLAB's ``im2uint8`` (``(uint8)(255 x + 0.5)``) does too.
+    For ``x >= 0.5`` this is round-half-up exactly (an inexact ``x + 0.5`` never crosses an integer);
+    below, it differs only for the largest doubles under 0.5, as MATLAB's ``im2uint8``
+    (``(uint8)(255 x + 0.5)``) does too.
     """
     return x.add_(0.5).floor_()
 
