@@ -10,7 +10,16 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-__all__ = ["NORMS", "NoiseDropout", "Norm", "check_input", "check_norm", "conv_bias", "make_norm"]
+__all__ = [
+    "NORMS",
+    "NoiseDropout",
+    "Norm",
+    "check_input",
+    "check_integers",
+    "check_norm",
+    "conv_bias",
+    "make_norm",
+]
 
 Norm = Literal["batch", "instance", "none"]
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
@@ -20,6 +29,17 @@ def check_norm(norm: str) -> None:
     """Raise :class:`~srzoo.errors.InputError` unless ``norm`` is one of :data:`NORMS`."""
     if norm not in NORMS:
         raise InputError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+
+
+def check_integers(component: str, **values: tuple[object, int]) -> None:
+    """Check constructor arguments given as ``name=(value, minimum)``: each an ``int`` (not a bool) ``>= minimum``.
+
+    Raises:
+        InputError: ``"<component>: <name> must be an integer >= <minimum>, got <value>"``.
+    """
+    for name, (value, low) in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise InputError(f"{component}: {name} must be an integer >= {low}, got {value!r}")
 
 
 def conv_bias(norm: str) -> bool:

@@ -18,7 +18,7 @@ from torch import nn
 from srzoo.errors import InputError
 
 from .init import init_weights
-from .layers import Norm, check_norm, conv_bias, make_norm
+from .layers import Norm, check_integers, check_norm, conv_bias, make_norm
 
 __all__ = ["PatchGAN", "patchgan_output_size"]
 
@@ -59,9 +59,7 @@ class PatchGAN(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        for name, value, low in (("in_channels", in_channels, 1), ("ndf", ndf, 1), ("n_layers", n_layers, 1)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise InputError(f"patchgan: {name} must be an integer >= {low}, got {value!r}")
+        check_integers("patchgan", in_channels=(in_channels, 1), ndf=(ndf, 1), n_layers=(n_layers, 1))
         check_norm(norm)
         self.in_channels = in_channels
         self.n_layers = n_layers

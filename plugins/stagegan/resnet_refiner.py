@@ -17,7 +17,7 @@ from torch import nn
 from srzoo.errors import InputError
 
 from .init import init_weights
-from .layers import Norm, check_input, check_norm, conv_bias, make_norm
+from .layers import Norm, check_input, check_integers, check_norm, conv_bias, make_norm
 
 __all__ = ["ResNetRefiner", "ResidualBlock"]
 
@@ -77,14 +77,13 @@ class ResNetRefiner(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        for name, value, low in (
-            ("in_channels", in_channels, 1),
-            ("out_channels", out_channels, 1),
-            ("ngf", ngf, 1),
-            ("n_blocks", n_blocks, 0),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise InputError(f"resnet-refiner: {name} must be an integer >= {low}, got {value!r}")
+        check_integers(
+            "resnet-refiner",
+            in_channels=(in_channels, 1),
+            out_channels=(out_channels, 1),
+            ngf=(ngf, 1),
+            n_blocks=(n_blocks, 0),
+        )
         check_norm(norm)
         self.in_channels = in_channels
         self.out_channels = out_channels

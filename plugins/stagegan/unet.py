@@ -19,10 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srzoo.errors import InputError
-
 from .init import init_weights
-from .layers import NoiseDropout, Norm, check_input, check_norm, conv_bias, make_norm
+from .layers import NoiseDropout, Norm, check_input, check_integers, check_norm, conv_bias, make_norm
 
 __all__ = ["UNetDown", "UNetGenerator", "UNetUp"]
 
@@ -118,14 +116,13 @@ class UNetGenerator(nn.Module):
         init_std: float = 0.02,
     ) -> None:
         super().__init__()
-        for name, value, low in (
-            ("in_channels", in_channels, 1),
-            ("out_channels", out_channels, 1),
-            ("num_downs", num_downs, 2),
-            ("ngf", ngf, 1),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise InputError(f"unet: {name} must be an integer >= {low}, got {value!r}")
+        check_integers(
+            "unet",
+            in_channels=(in_channels, 1),
+            out_channels=(out_channels, 1),
+            num_downs=(num_downs, 2),
+            ngf=(ngf, 1),
+        )
         check_norm(norm)
         self.in_channels = in_channels
         self.out_channels = out_channels
