@@ -39,11 +39,15 @@ def main() -> None:
             down = srzoo.create("degradation", "bicubic", scale=scale)
             ours = median_ms(lambda: down(hr))
             size = (256 // scale, 256 // scale)
-            theirs = median_ms(lambda: F.interpolate(hr, size=size, mode="bicubic", antialias=True, align_corners=False))
+            theirs = median_ms(
+                lambda: F.interpolate(hr, size=size, mode="bicubic", antialias=True, align_corners=False)
+            )
             cpu = down(hr.cpu())
             err = (down(hr).cpu() - cpu).abs().max().item()
-            print(f"bicubic x{scale} down 16x3x256x256: srzoo {ours:.3f} ms, F.interpolate(antialias) {theirs:.3f} ms, "
-                  f"ratio {theirs / ours:.2f}x; max |cuda - cpu| {err:.2e}")
+            print(
+                f"bicubic x{scale} down 16x3x256x256: srzoo {ours:.3f} ms, F.interpolate(antialias) {theirs:.3f} ms, "
+                f"ratio {theirs / ours:.2f}x; max |cuda - cpu| {err:.2e}"
+            )
         sr = (hr + 0.05 * torch.randn_like(hr)).clamp(0, 1)
         for name in ("psnr", "ssim", "gsm"):
             metric = srzoo.create("metric", name, scale=4)
@@ -52,7 +56,9 @@ def main() -> None:
             cpu_value = metric(sr.cpu(), hr.cpu())
             cpu_ms = (time.perf_counter() - start) * 1e3
             diff = (metric(sr, hr).cpu() - cpu_value).abs().max().item()
-            print(f"{name} on 16 pairs 256x256: cuda {gpu_ms:.2f} ms, cpu (one run) {cpu_ms:.1f} ms; max |cuda - cpu| {diff:.2e}")
+            print(
+                f"{name} on 16 pairs 256x256: cuda {gpu_ms:.2f} ms, cpu (one run) {cpu_ms:.1f} ms; max |cuda - cpu| {diff:.2e}"
+            )
 
     for recipe, side in (("stagegan-x8", 32), ("stagegan-x4", 64)):
         model = srzoo.build(recipe).to(device)
@@ -67,9 +73,10 @@ def main() -> None:
             t16 = median_ms(lambda: fast16(lr), repeats=10)
             e32 = (fast32(lr) - reference).abs().max().item()
             e16 = (fast16(lr) - reference).abs().max().item()
-            print(f"{recipe} {batch}x3x{side}x{side} on cuda: eager fp32 {plain:.2f} ms, fast fp32 {t32:.2f} ms "
-                  f"({plain / t32:.2f}x, max|d| {e32:.1e}), fast bf16 {t16:.2f} ms ({plain / t16:.2f}x, max|d| {e16:.1e})")
-        del model
+            print(
+                f"{recipe} {batch}x3x{side}x{side} on cuda: eager fp32 {plain:.2f} ms, fast fp32 {t32:.2f} ms "
+                f"({plain / t32:.2f}x, max|d| {e32:.1e}), fast bf16 {t16:.2f} ms ({plain / t16:.2f}x, max|d| {e16:.1e})"
+            )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ def check_image_batch(x: object, name: str = "input", channels: int | None = 3) 
     if x.ndim != 4:
         raise InputError(f"{name} must have shape (N, C, H, W), got {tuple(x.shape)}")
     if not x.is_floating_point():
-        raise InputError(f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255")
+        raise InputError(
+            f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255"
+        )
     if channels is not None and x.shape[1] != channels:
         raise InputError(f"{name} must have {channels} channels (RGB), got shape {tuple(x.shape)}")
     if x.shape[0] < 1 or x.shape[2] < 1 or x.shape[3] < 1:

@@ -86,7 +86,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any) -> None:
     """Call each hook of one plugin, committing its registrations only if every hook succeeds."""
     try:
         state.manager.register(plugin, name=info.name)
-    except Exception as exc:  # pluggy rejects bad hook signatures and duplicate plugin names
+    except Exception as exc:  # noqa: BLE001 - pluggy rejects bad hook signatures and duplicate names
         _mark_broken(state, info, _describe(exc))
         return
     collected: list[Entry] = []
@@ -96,7 +96,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any) -> None:
                 continue
             try:
                 impl.function(register=make_register(kind, info.name, collected))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a plugin may raise anything; srzoo carries on
                 state.manager.unregister(name=info.name)
                 _mark_broken(state, info, f"{hook_name} raised {_describe(exc)}")
                 return
@@ -119,7 +119,7 @@ def _load() -> _State:
             continue
         try:
             plugin = entry_point.load()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a plugin's import may raise anything
             _mark_broken(state, info, f"import failed: {_describe(exc)}")
             continue
         _register_hooks(state, info, plugin)

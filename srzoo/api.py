@@ -16,7 +16,7 @@ from .registry import KINDS, Entry
 if TYPE_CHECKING:
     from .model import SRModel
 
-__all__ = ["build", "create", "get_recipe", "list_components", "list_models", "describe"]
+__all__ = ["build", "create", "describe", "get_recipe", "list_components", "list_models"]
 
 _COMPONENT_KINDS = tuple(kind for kind in KINDS if kind != "recipe")
 
@@ -125,7 +125,9 @@ def get_recipe(name: str | Path) -> Recipe:
             "expected a TOML path, a dict or a srzoo.Recipe"
         )
     if recipe.name != name:
-        raise RecipeError(recipe.source, "name", f"the file says {recipe.name!r} but it is registered as {name!r}")
+        raise RecipeError(
+            recipe.source, "name", f"the file says {recipe.name!r} but it is registered as {name!r}"
+        )
     return recipe
 
 

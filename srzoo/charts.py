@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import InputError
 
-__all__ = ["CHARTS", "make_chart", "facade_with_labels"]
+__all__ = ["CHARTS", "facade_with_labels", "make_chart"]
 
 _SUPERSAMPLE = 4
 
@@ -92,7 +92,8 @@ def edges_chart(size: int = 256) -> torch.Tensor:
     image = np.repeat(gray[..., None], 3, axis=2)
     half = size // 2
     bars = np.array(
-        [[1, 1, 1], [1, 1, 0], [0, 1, 1], [0, 1, 0], [1, 0, 1], [1, 0, 0], [0, 0, 1], [0, 0, 0]], dtype=np.float64
+        [[1, 1, 1], [1, 1, 0], [0, 1, 1], [0, 1, 0], [1, 0, 1], [1, 0, 0], [0, 0, 1], [0, 0, 0]],
+        dtype=np.float64,
     )
     bar_rows = slice(half, half + size // 4)
     columns = np.arange(size) * len(bars) // size

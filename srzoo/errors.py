@@ -10,12 +10,12 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "DuplicateNameError",
+    "InputError",
+    "RecipeError",
     "SrzooError",
     "UnknownNameError",
-    "DuplicateNameError",
-    "RecipeError",
     "WeightsError",
-    "InputError",
 ]
 
 

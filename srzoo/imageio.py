@@ -237,20 +237,26 @@ def _decode_png16(file: Path) -> np.ndarray:
             break
         pos += 12 + length
     if not ended:
-        raise InputError(f"{file}: truncated image file (PNG ends before its IEND chunk); re-download or re-export it")
+        raise InputError(
+            f"{file}: truncated image file (PNG ends before its IEND chunk); re-download or re-export it"
+        )
     if len(header) < 13:
         raise InputError(f"{file}: corrupt PNG (bad IHDR chunk)")
     width, height, _depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header[:13])
     channels = {2: 3, 4: 2, 6: 4}[color_type]
     if interlace:
-        raise InputError(f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing")
+        raise InputError(
+            f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing"
+        )
     bpp, stride = 2 * channels, 2 * channels * width
     try:
         raw = zlib.decompress(b"".join(idat))
     except zlib.error as exc:
         raise InputError(f"{file}: corrupt PNG image data ({exc})") from None
     if len(raw) != height * (stride + 1):
-        raise InputError(f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {height * (stride + 1)})")
+        raise InputError(
+            f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {height * (stride + 1)})"
+        )
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
     filters = rows[:, 0]
     if filters.max(initial=0) > 4:
@@ -299,7 +305,14 @@ def _decode_pillow(file: Path, exif_orientation: bool) -> tuple[np.ndarray, floa
             array, scale = _pillow_to_array(im, file)
     except InputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+    ) as exc:
         raise _not_readable(file, exc) from None
     values = array.astype(np.float32)  # a new, writable, C-ordered (H, W[, C]) copy
     # channels first with numpy: much faster than a strided torch copy
@@ -323,12 +336,16 @@ def _pillow_to_array(im: Image.Image, file: Path) -> tuple[np.ndarray, float]:
     if mode == "I":
         array = np.asarray(im)
         if array.size and (array.min() < 0 or array.max() > 65535):
-            raise InputError(f"{file}: 32-bit integer image with values outside 0..65535; save it as a 16-bit PNG")
+            raise InputError(
+                f"{file}: 32-bit integer image with values outside 0..65535; save it as a 16-bit PNG"
+            )
         return array.astype(np.float32), 65535.0
     if mode == "F":
         array = np.asarray(im)
         if array.size and (not np.isfinite(array).all() or array.min() < 0 or array.max() > 1):
-            raise InputError(f"{file}: floating-point image with values outside [0, 1]; save it as an 8- or 16-bit PNG")
+            raise InputError(
+                f"{file}: floating-point image with values outside [0, 1]; save it as an 8- or 16-bit PNG"
+            )
         return array, 1.0
     raise InputError(f"{file}: unsupported image mode {mode!r}; convert it to 8- or 16-bit RGB")
 
@@ -340,7 +357,9 @@ def _to_rgb(channels: np.ndarray, scale: float, alpha: AlphaMode, file: Path) ->
     count = x.shape[0]
     color, opacity = (x[:-1], x[-1:]) if count in (2, 4) else (x, None)
     if opacity is not None and alpha == "error":
-        raise InputError(f"{file}: image has an alpha channel; remove it or pass alpha='drop' or alpha='white'")
+        raise InputError(
+            f"{file}: image has an alpha channel; remove it or pass alpha='drop' or alpha='white'"
+        )
     if opacity is not None and alpha == "white":
         color = color * opacity + (1.0 - opacity)
     if color.shape[0] == 1:
@@ -405,12 +424,18 @@ def write_image(
         known = ", ".join(sorted(_WRITE_FORMATS))
         raise InputError(f"{target}: unknown image suffix {target.suffix!r}; use one of {known}")
     if not isinstance(tensor, torch.Tensor):
-        raise InputError(f"image to write must be a torch.Tensor of shape (3, H, W), got {type(tensor).__name__}")
+        raise InputError(
+            f"image to write must be a torch.Tensor of shape (3, H, W), got {type(tensor).__name__}"
+        )
     image = tensor[0] if tensor.ndim == 4 and tensor.shape[0] == 1 else tensor
     if image.ndim != 3 or image.shape[0] != 3:
-        raise InputError(f"image to write must have shape (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}")
+        raise InputError(
+            f"image to write must have shape (3, H, W) or (1, 3, H, W), got {tuple(tensor.shape)}"
+        )
     if not image.is_floating_point():
-        raise InputError(f"image to write must be a float tensor in [0, 1], got dtype {image.dtype}; divide uint8 images by 255")
+        raise InputError(
+            f"image to write must be a float tensor in [0, 1], got dtype {image.dtype}; divide uint8 images by 255"
+        )
     if image.shape[1] < 1 or image.shape[2] < 1:
         raise InputError(f"image to write must be non-empty, got shape {tuple(tensor.shape)}")
     if not 1 <= quality <= 100:

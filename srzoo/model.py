@@ -124,7 +124,9 @@ class SRModel(nn.Module):
 
     def _forward_tiled(self, lr: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
         if tile < 1 or overlap < 0:
-            raise InputError(f"tile must be >= 1 and tile_overlap >= 0, got tile={tile}, tile_overlap={overlap}")
+            raise InputError(
+                f"tile must be >= 1 and tile_overlap >= 0, got tile={tile}, tile_overlap={overlap}"
+            )
         multiple = self.recipe.input_multiple
         tile = -(-tile // multiple) * multiple
         overlap = min(overlap, tile // 2)
@@ -137,7 +139,16 @@ class SRModel(nn.Module):
             for left in _tile_starts(w, tile, step):
                 piece = lr[..., top : top + tile, left : left + tile]
                 sr = self._forward_whole(piece)["sr"]
-                ramp = _blend_window(sr.shape[-2], sr.shape[-1], overlap * s, top > 0, left > 0, top + tile < h, left + tile < w, lr)
+                ramp = _blend_window(
+                    sr.shape[-2],
+                    sr.shape[-1],
+                    overlap * s,
+                    top > 0,
+                    left > 0,
+                    top + tile < h,
+                    left + tile < w,
+                    lr,
+                )
                 out[..., top * s : top * s + sr.shape[-2], left * s : left * s + sr.shape[-1]] += sr * ramp
                 weight[..., top * s : top * s + sr.shape[-2], left * s : left * s + sr.shape[-1]] += ramp
         return out / weight

@@ -30,11 +30,11 @@ from typing import Any
 from .errors import RecipeError
 
 __all__ = [
-    "Recipe",
-    "Node",
     "Critic",
     "LossTerm",
+    "Node",
     "Optimizer",
+    "Recipe",
     "Schedule",
     "TrainSpec",
     "load_recipe",
@@ -196,7 +196,9 @@ class Recipe:
         for node in self.nodes:
             if node.name == name:
                 return node
-        raise RecipeError(self.source, "nodes", f"no node named {name!r}; nodes: {', '.join(n.name for n in self.nodes)}")
+        raise RecipeError(
+            self.source, "nodes", f"no node named {name!r}; nodes: {', '.join(n.name for n in self.nodes)}"
+        )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
         """Return a copy with ``overrides`` applied, validated again.
@@ -241,7 +243,9 @@ class _Reader:
         if isinstance(value, bool) and bool not in _as_tuple(types):
             raise self.fail(key, f"expected {what or _type_names(types)}, got {value!r}")
         if not isinstance(value, types):
-            raise self.fail(key, f"expected {what or _type_names(types)}, got {type(value).__name__} {value!r}")
+            raise self.fail(
+                key, f"expected {what or _type_names(types)}, got {type(value).__name__} {value!r}"
+            )
         return value
 
     def name_list(self, key: str, default: Any = ...) -> tuple[str, ...]:
@@ -272,7 +276,14 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table", bool: "true or false"}
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+        bool: "true or false",
+    }
     return " or ".join(names.get(t, t.__name__) for t in _as_tuple(types))
 
 
@@ -281,7 +292,9 @@ def _parse_node(table: Any, source: str, index: int) -> Node:
     name = reader.get("name", str, what="the node's output name")
     kinds = [kind for kind in NODE_KINDS if kind in reader.table]
     if len(kinds) != 1:
-        raise reader.fail("generator", "expected exactly one of 'generator = \"NAME\"' or 'degradation = \"NAME\"'")
+        raise reader.fail(
+            "generator", "expected exactly one of 'generator = \"NAME\"' or 'degradation = \"NAME\"'"
+        )
     component = reader.get(kinds[0], str, what="a registered component name")
     inputs = reader.name_list("inputs", [INPUT_NAME])
     args = reader.args()
@@ -297,7 +310,9 @@ def _parse_optimizer(table: Any, source: str, path: str) -> Optimizer:
     multipliers = reader.get("lr_multipliers", dict, {}, what="a table of parameter prefix = factor")
     for prefix, factor in multipliers.items():
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
-            raise reader.fail("lr_multipliers", f"expected a non-negative number for {prefix!r}, got {factor!r}")
+            raise reader.fail(
+                "lr_multipliers", f"expected a non-negative number for {prefix!r}, got {factor!r}"
+            )
     optimizer = Optimizer(
         name=reader.get("name", str, "adam"),
         lr=reader.positive("lr", float, 1e-4),
@@ -359,11 +374,16 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
         r.finish()
         _check_refs(r, "node", [term.node], node_names)
         if (term.target is None) == (term.critic is None):
-            raise r.fail("target", "expected exactly one of 'target' (a ground-truth key) or 'critic' (a critic name)")
+            raise r.fail(
+                "target", "expected exactly one of 'target' (a ground-truth key) or 'critic' (a critic name)"
+            )
         if term.target is not None:
             _check_target(r, term.target)
         if term.critic is not None and term.critic not in critic_names:
-            raise r.fail("critic", f"no critic named {term.critic!r}; critics: {', '.join(sorted(critic_names)) or 'none'}")
+            raise r.fail(
+                "critic",
+                f"no critic named {term.critic!r}; critics: {', '.join(sorted(critic_names)) or 'none'}",
+            )
         losses.append(term)
     critic_optimizer = reader.get("critic_optimizer", dict, None)
     spec = TrainSpec(
@@ -392,7 +412,9 @@ def _check_refs(reader: _Reader, key: str, refs: tuple[str, ...] | list[str], kn
 
 def _check_target(reader: _Reader, target: str) -> None:
     if target not in GROUND_TRUTH_KEYS:
-        raise reader.fail("target", f"expected a ground-truth key ({', '.join(GROUND_TRUTH_KEYS)}), got {target!r}")
+        raise reader.fail(
+            "target", f"expected a ground-truth key ({', '.join(GROUND_TRUTH_KEYS)}), got {target!r}"
+        )
 
 
 def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe:
@@ -423,7 +445,11 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
     for index, table in enumerate(node_tables):
         node = _parse_node(table, source, index)
         if node.name in seen:
-            raise RecipeError(source, f"nodes[{index}].name", f"{node.name!r} is already defined; node names must be unique and not 'lr'")
+            raise RecipeError(
+                source,
+                f"nodes[{index}].name",
+                f"{node.name!r} is already defined; node names must be unique and not 'lr'",
+            )
         for ref in node.inputs:
             if ref not in seen:
                 raise RecipeError(
@@ -436,7 +462,9 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
     node_names = seen - {INPUT_NAME}
     output = reader.get("output", str, nodes[-1].name)
     if output not in node_names:
-        raise reader.fail("output", f"no node named {output!r}; expected one of: {', '.join(sorted(node_names))}")
+        raise reader.fail(
+            "output", f"no node named {output!r}; expected one of: {', '.join(sorted(node_names))}"
+        )
     train_table = reader.get("train", dict, None)
     recipe = Recipe(
         name=name,
@@ -488,7 +516,9 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> N
         elif isinstance(value, Mapping):
             args.update(value)
         else:
-            raise RecipeError(source, head, f"override of node {head!r} must be a table of arguments, got {value!r}")
+            raise RecipeError(
+                source, head, f"override of node {head!r} must be a table of arguments, got {value!r}"
+            )
     elif head == "train":
         if not rest:
             raise RecipeError(source, key, "expected a dotted key such as 'train.epochs'")

@@ -43,7 +43,9 @@ def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, str]
     return path
 
 
-def _converter_for(model: SRModel, suffix: str) -> Callable[[Path, SRModel], Mapping[str, torch.Tensor]] | None:
+def _converter_for(
+    model: SRModel, suffix: str
+) -> Callable[[Path, SRModel], Mapping[str, torch.Tensor]] | None:
     """A converter registered in the metadata (``converters={".mat": "pkg.mod:fn"}``) of a stage's component."""
     registry = _plugins.registry()
     for node in model.recipe.nodes:

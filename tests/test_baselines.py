@@ -17,7 +17,17 @@ from srzoo_plugins.baselines.ycbcr import merge_luma, rgb_to_y, rgb_to_ycbcr, yc
 import srzoo
 from srzoo.errors import InputError, SrzooError
 
-RECIPES = ["srcnn-x4", "srcnn-x8", "lapsrn-x2", "lapsrn-x4", "lapsrn-x8", "srresnet-x4", "srresnet-x8", "srgan-x4", "srgan-x8"]
+RECIPES = [
+    "srcnn-x4",
+    "srcnn-x8",
+    "lapsrn-x2",
+    "lapsrn-x4",
+    "lapsrn-x8",
+    "srresnet-x4",
+    "srresnet-x8",
+    "srgan-x4",
+    "srgan-x8",
+]
 
 
 def _count(module: torch.nn.Module) -> int:
@@ -50,7 +60,9 @@ def test_ycbcr_roundtrip_and_merge():
 
 
 def test_ycbcr_errors():
-    with pytest.raises(InputError, match=r"image must be a YCbCr tensor of shape \(N, 3, H, W\), got \(1, 1, 2, 2\)"):
+    with pytest.raises(
+        InputError, match=r"image must be a YCbCr tensor of shape \(N, 3, H, W\), got \(1, 1, 2, 2\)"
+    ):
         ycbcr_to_rgb(torch.rand(1, 1, 2, 2))
     with pytest.raises(InputError, match=r"image must have 3 channels \(RGB\)"):
         rgb_to_ycbcr(torch.rand(1, 4, 2, 2))
@@ -147,7 +159,9 @@ def test_charbonnier_values_and_gradient():
     assert charbonnier_loss(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2)).item() == pytest.approx(1e-3)
     prediction = torch.tensor([[[[0.3, -0.4]]]])
     expected = (np.sqrt(0.09 + 1e-6) + np.sqrt(0.16 + 1e-6)) / 2
-    assert charbonnier_loss(prediction, torch.zeros_like(prediction)).item() == pytest.approx(expected, rel=1e-6)
+    assert charbonnier_loss(prediction, torch.zeros_like(prediction)).item() == pytest.approx(
+        expected, rel=1e-6
+    )
     x = torch.rand(1, 2, 3, 3, dtype=torch.float64, requires_grad=True)
     y = torch.rand(1, 2, 3, 3, dtype=torch.float64)
     assert torch.autograd.gradcheck(lambda a: charbonnier_loss(a, y), (x,))
@@ -163,7 +177,9 @@ def test_pixel_losses_on_the_luma():
     luma = ((rgb_to_y(prediction) - rgb_to_y(target)) ** 2).mean().item()
     assert MSELoss(channel="y")(prediction, target).item() == pytest.approx(luma, rel=1e-6)
     luma_charbonnier = charbonnier_loss(rgb_to_y(prediction), rgb_to_y(target)).item()
-    assert CharbonnierLoss(channel="y")(prediction, target).item() == pytest.approx(luma_charbonnier, rel=1e-6)
+    assert CharbonnierLoss(channel="y")(prediction, target).item() == pytest.approx(
+        luma_charbonnier, rel=1e-6
+    )
     with pytest.raises(InputError, match=r"channel must be 'rgb' .* or 'y'"):
         MSELoss(channel="cb")
     with pytest.raises(InputError, match=r"prediction must have 3 channels"):
@@ -202,7 +218,9 @@ def test_perceptual_loss_reads_local_files_only(tmp_path):
 def test_perceptual_loss_never_downloads(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))  # an empty cache
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(SrzooError, match=r"no vgg11 weights \(timm/vgg11.tv_in1k\) in the local Hugging Face cache"):
+    with pytest.raises(
+        SrzooError, match=r"no vgg11 weights \(timm/vgg11.tv_in1k\) in the local Hugging Face cache"
+    ):
         PerceptualLoss(backbone="vgg11", layer=1)
 
 
@@ -241,19 +259,34 @@ def test_recipes_record_the_papers_training():
     assert [(t.component, dict(t.args)) for t in srcnn.losses] == [("mse", {"channel": "y"})]
     lapsrn = srzoo.get_recipe("lapsrn-x8").train
     assert (lapsrn.batch_size, lapsrn.patch_size) == (64, 128)
-    assert (lapsrn.optimizer.name, lapsrn.optimizer.lr, lapsrn.optimizer.momentum, lapsrn.optimizer.weight_decay) == (
-        "sgd", 1e-5, 0.9, 1e-4,
+    assert (
+        lapsrn.optimizer.name,
+        lapsrn.optimizer.lr,
+        lapsrn.optimizer.momentum,
+        lapsrn.optimizer.weight_decay,
+    ) == (
+        "sgd",
+        1e-5,
+        0.9,
+        1e-4,
     )
     assert (lapsrn.schedule.name, lapsrn.schedule.step_epochs, lapsrn.schedule.gamma) == ("step", 50, 0.5)
     assert lapsrn.losses[0].component == "charbonnier" and lapsrn.losses[0].args["eps"] == 1e-3
     srresnet = srzoo.get_recipe("srresnet-x4").train
-    assert (srresnet.batch_size, srresnet.patch_size, srresnet.optimizer.name, srresnet.optimizer.lr) == (16, 96, "adam", 1e-4)
+    assert (srresnet.batch_size, srresnet.patch_size, srresnet.optimizer.name, srresnet.optimizer.lr) == (
+        16,
+        96,
+        "adam",
+        1e-4,
+    )
     assert srresnet.optimizer.betas[0] == 0.9 and srresnet.losses[0].component == "mse"
     srgan = srzoo.get_recipe("srgan-x4")
     assert srgan.node("sr").args == srzoo.get_recipe("srresnet-x4").node("sr").args
     assert [(c.name, c.component, c.judges) for c in srgan.train.critics] == [("d", "srgan", "sr")]
     terms = {t.component: t for t in srgan.train.losses}
-    assert terms["perceptual"].weight == 1.0 and terms["perceptual"].args["feature_scale"] == pytest.approx(1 / 12.75)
+    assert terms["perceptual"].weight == 1.0 and terms["perceptual"].args["feature_scale"] == pytest.approx(
+        1 / 12.75
+    )
     assert terms["gan"].weight == 1e-3 and terms["gan"].critic == "d"
     assert srgan.train.critic_optimizer.lr == 1e-4
 
@@ -271,7 +304,12 @@ def test_recipes_name_registered_components(name):
 
 
 def test_registration_metadata():
-    for kind, name in [("generator", "srcnn"), ("generator", "lapsrn"), ("generator", "srresnet"), ("discriminator", "srgan")]:
+    for kind, name in [
+        ("generator", "srcnn"),
+        ("generator", "lapsrn"),
+        ("generator", "srresnet"),
+        ("discriminator", "srgan"),
+    ]:
         entry = srzoo.describe(kind, name)
         network = srzoo.create(kind, name, **entry.metadata["example_args"])
         assert network(torch.rand(entry.metadata["example_input"])).shape == entry.metadata["example_output"]
@@ -311,7 +349,9 @@ def test_recipe_losses_and_critics_accept_their_recorded_arguments(name):
     torch.manual_seed(0)
     sr = torch.rand(2, 3, 96, 96, requires_grad=True)
     hr = torch.rand(2, 3, 96, 96)
-    critics = {c.name: srzoo.create("discriminator", c.component, **dict(c.args)) for c in recipe.train.critics}
+    critics = {
+        c.name: srzoo.create("discriminator", c.component, **dict(c.args)) for c in recipe.train.critics
+    }
     total = torch.zeros(())
     for term in recipe.train.losses:
         args = dict(term.args)

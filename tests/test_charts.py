@@ -45,7 +45,10 @@ def test_facade_labels_use_the_palette():
 
 
 def test_bad_chart_requests():
-    with pytest.raises(InputError, match=r"unknown chart 'lena'; expected one of: siemens-star, zone-plate, text, edges, facade"):
+    with pytest.raises(
+        InputError,
+        match=r"unknown chart 'lena'; expected one of: siemens-star, zone-plate, text, edges, facade",
+    ):
         make_chart("lena")
     with pytest.raises(InputError, match=r"chart size must be at least 16 pixels, got 8"):
         make_chart("text", 8)

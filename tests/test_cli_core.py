@@ -44,7 +44,9 @@ def test_unknown_kind_and_name_give_one_line_and_exit_2():
     result = _srzoo("info", "bicubic-x44")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: unknown recipe or component 'bicubic-x44'; did you mean 'bicubic-x4'")
+    assert result.stderr.startswith(
+        "error: unknown recipe or component 'bicubic-x44'; did you mean 'bicubic-x4'"
+    )
 
 
 def test_debug_shows_traceback():
@@ -73,12 +75,27 @@ def test_upscale_file_folder_and_chart(tmp_path: Path):
     source = tmp_path / "in"
     write_image(make_chart("edges", 32), source / "a.png")
     write_image(make_chart("text", 24), source / "b.png")
-    assert main(["upscale", str(source), "chart:zone-plate", "--model", "bicubic-x4", "--out", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "upscale",
+                str(source),
+                "chart:zone-plate",
+                "--model",
+                "bicubic-x4",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png", "zone-plate.png"]
     assert read_image(tmp_path / "out" / "a.png").shape == (3, 128, 128)
     assert read_image(tmp_path / "out" / "b.png").shape == (3, 96, 96)
     single = tmp_path / "single.png"
-    assert main(["upscale", str(source / "a.png"), "-m", "bicubic-x8", "-o", str(single), "--tile", "16"]) == 0
+    assert (
+        main(["upscale", str(source / "a.png"), "-m", "bicubic-x8", "-o", str(single), "--tile", "16"]) == 0
+    )
     assert read_image(single).shape == (3, 256, 256)
 
 
@@ -87,8 +104,14 @@ def test_upscale_file_folder_and_chart(tmp_path: Path):
     [
         (["missing.png", "-m", "bicubic-x4", "-o", "x"], "error: missing.png: no such file or folder"),
         (["chart:nope", "-m", "bicubic-x4", "-o", "x"], "error: chart:nope: unknown chart"),
-        (["chart:text", "chart:edges", "-m", "bicubic-x4", "-o", "x.png"], "error: --out x.png: an image file takes exactly one input, got 2"),
-        (["chart:text", "-m", "bicubic-x4", "-o", "x", "--set", "sr.sclae=2"], "has no argument 'sclae' (did you mean 'scale'?)"),
+        (
+            ["chart:text", "chart:edges", "-m", "bicubic-x4", "-o", "x.png"],
+            "error: --out x.png: an image file takes exactly one input, got 2",
+        ),
+        (
+            ["chart:text", "-m", "bicubic-x4", "-o", "x", "--set", "sr.sclae=2"],
+            "has no argument 'sclae' (did you mean 'scale'?)",
+        ),
         (["chart:text", "-m", "bicubic-x4", "-o", "x", "--device", "cuda:7"], "error: --device 'cuda:7'"),
     ],
 )
@@ -118,9 +141,27 @@ def test_upscale_refuses_to_overwrite_its_input(tmp_path: Path, capsys):
 
 def test_demo_writes_panels_and_results(tmp_path: Path):
     out = tmp_path / "demo"
-    assert main(["demo", "--models", "bicubic-x4", "--charts", "zone-plate,facade", "--size", "64", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "demo",
+                "--models",
+                "bicubic-x4",
+                "--charts",
+                "zone-plate,facade",
+                "--size",
+                "64",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     results = json.loads((out / "results.json").read_text())
-    assert [(r["model"], r["chart"]) for r in results["results"]] == [("bicubic-x4", "zone-plate"), ("bicubic-x4", "facade")]
+    assert [(r["model"], r["chart"]) for r in results["results"]] == [
+        ("bicubic-x4", "zone-plate"),
+        ("bicubic-x4", "facade"),
+    ]
     assert all(10.0 < r["psnr"] < 60.0 and 0.0 < r["ssim"] <= 1.0 for r in results["results"])
     panel = read_image(out / "facade.png")
     assert panel.shape[-2] == 64 + 18  # label strip on top

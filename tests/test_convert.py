@@ -18,7 +18,9 @@ from srzoo.weights import save_weights, sha256_of
 
 
 def _srzoo(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "srzoo", *args], capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "srzoo", *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,10 @@ def test_convert_writes_the_recipes_state_dict(tmp_path, lapsrn_x2_mat, capsys):
     out = tmp_path / "lapsrn-x2.safetensors"
     assert main(["convert", "lapsrn-x2", str(source), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert f"wrote {out}: 27 tensors, 407,441 parameters for recipe lapsrn-x2 from LapSRN_x2.mat" in printed.replace("\n", "")
+    assert (
+        f"wrote {out}: 27 tensors, 407,441 parameters for recipe lapsrn-x2 from LapSRN_x2.mat"
+        in printed.replace("\n", "")
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["lapsrn-x2.safetensors"]  # no .partial left behind
     with safe_open(str(out), "pt") as handle:
         assert handle.metadata() == {
@@ -71,7 +76,10 @@ def test_failed_conversion_writes_nothing(tmp_path, lapsrn_x2_mat, capsys):
     out = tmp_path / "x4.safetensors"
     assert main(["convert", "lapsrn-x4", str(source), "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "holds a ×2 LapSRN (1 level(s) of depth 10), the model expects ×4 (2 level(s) of depth 10)" in err.replace("\n", "")
+    assert (
+        "holds a ×2 LapSRN (1 level(s) of depth 10), the model expects ×4 (2 level(s) of depth 10)"
+        in err.replace("\n", "")
+    )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -86,11 +94,26 @@ def test_unknown_recipe_in_a_real_process(tmp_path, lapsrn_x2_mat):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["lapsrn-x5", "{mat}", "-o", "{tmp}/o.safetensors"], "error: unknown recipe 'lapsrn-x5'; did you mean 'lapsrn-x8'"),
-        (["lapsrn-x2", "{tmp}/missing.mat", "-o", "{tmp}/o.safetensors"], "error: {tmp}/missing.mat: no such weights file"),
-        (["lapsrn-x2", "{mat}", "-o", "{tmp}/o.pt"], "error: -o {tmp}/o.pt: the output must be a .safetensors file"),
-        (["lapsrn-x2", "{mat}", "-o", "{tmp}/nowhere/o.safetensors"], "error: -o {tmp}/nowhere/o.safetensors: the folder {tmp}/nowhere does not exist"),
-        (["srcnn-x4", "{mat}", "-o", "{tmp}/o.safetensors"], "error: {mat}: unknown weights format '.mat' for recipe 'srcnn-x4'; expected .safetensors"),
+        (
+            ["lapsrn-x5", "{mat}", "-o", "{tmp}/o.safetensors"],
+            "error: unknown recipe 'lapsrn-x5'; did you mean 'lapsrn-x8'",
+        ),
+        (
+            ["lapsrn-x2", "{tmp}/missing.mat", "-o", "{tmp}/o.safetensors"],
+            "error: {tmp}/missing.mat: no such weights file",
+        ),
+        (
+            ["lapsrn-x2", "{mat}", "-o", "{tmp}/o.pt"],
+            "error: -o {tmp}/o.pt: the output must be a .safetensors file",
+        ),
+        (
+            ["lapsrn-x2", "{mat}", "-o", "{tmp}/nowhere/o.safetensors"],
+            "error: -o {tmp}/nowhere/o.safetensors: the folder {tmp}/nowhere does not exist",
+        ),
+        (
+            ["srcnn-x4", "{mat}", "-o", "{tmp}/o.safetensors"],
+            "error: {mat}: unknown weights format '.mat' for recipe 'srcnn-x4'; expected .safetensors",
+        ),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, lapsrn_x2_mat, capsys, args, message):
@@ -112,7 +135,9 @@ def test_a_safetensors_file_of_another_architecture_is_rejected(tmp_path, capsys
         "[stages.sr.extract.bias, stages.sr.extract.weight, stages.sr.map.bias, ...]"
     )
     assert main(["convert", "lapsrn-x2", str(other), "-o", str(tmp_path / "o.safetensors")]) == 2
-    assert "weights do not fit recipe 'lapsrn-x2': 27 missing key(s)" in capsys.readouterr().err.replace("\n", "")
+    assert "weights do not fit recipe 'lapsrn-x2': 27 missing key(s)" in capsys.readouterr().err.replace(
+        "\n", ""
+    )
     assert not (tmp_path / "o.safetensors").exists()
 
 

@@ -109,7 +109,12 @@ def test_download_success(server: _Server, tmp_path: Path, capsys: pytest.Captur
     captured = capsys.readouterr()
     assert "facades: 2 train, 1 test, 1 val images" in captured.out and str(dest) in captured.out
     assert f"sha256 {GOOD_SHA256} verified" in captured.out
-    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.jpg")) == ["test/1.jpg", "train/1.jpg", "train/2.jpg", "val/1.jpg"]
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.jpg")) == [
+        "test/1.jpg",
+        "train/1.jpg",
+        "train/2.jpg",
+        "val/1.jpg",
+    ]
     assert (dest / "train" / "2.jpg").read_bytes() == _jpeg(seed=2)
     assert _leftovers(dest.parent, {"facades"}) == []
     # the result is usable as the facades dataset right away
@@ -118,14 +123,18 @@ def test_download_success(server: _Server, tmp_path: Path, capsys: pytest.Captur
     assert len(srzoo.create("dataset", "facades", root=dest, split="train", scale=4)) == 2
 
 
-def test_without_a_hash_the_sha256_is_reported(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_hash_the_sha256_is_reported(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = server.url("/nohash.tar.gz", GOOD)
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url]) == 0
     err = capsys.readouterr().err
     assert "sha256 not checked" in err and GOOD_SHA256 in err and f"--sha256 {GOOD_SHA256}" in err
 
 
-def test_hash_mismatch_leaves_nothing(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hash_mismatch_leaves_nothing(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = server.url("/tampered.tar.gz", GOOD)
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url, "--sha256", "0" * 64]) == 2
     line = _error_line(capsys)
@@ -133,7 +142,9 @@ def test_hash_mismatch_leaves_nothing(server: _Server, tmp_path: Path, capsys: p
     assert _leftovers(tmp_path, set()) == []
 
 
-def test_truncated_download_leaves_nothing(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_truncated_download_leaves_nothing(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = server.url("/short.tar.gz", GOOD[:1000], length=len(GOOD))
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url]) == 2
     line = _error_line(capsys)
@@ -141,7 +152,9 @@ def test_truncated_download_leaves_nothing(server: _Server, tmp_path: Path, caps
     assert _leftovers(tmp_path, set()) == []
 
 
-def test_truncated_gzip_is_refused(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_truncated_gzip_is_refused(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cut = GOOD[: len(GOOD) - 200]  # served completely, but the archive itself is cut
     url = server.url("/cut.tar.gz", cut)
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url]) == 2
@@ -157,7 +170,9 @@ def test_truncated_gzip_is_refused(server: _Server, tmp_path: Path, capsys: pyte
     assert _leftovers(tmp_path, set()) == []
 
 
-def test_existing_folder_is_kept_unless_forced(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_existing_folder_is_kept_unless_forced(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dest = tmp_path / "facades"
     dest.mkdir()
     (dest / "mine.txt").write_text("keep me")
@@ -176,26 +191,41 @@ def test_existing_folder_is_kept_unless_forced(server: _Server, tmp_path: Path, 
     assert "is a file; give a folder for the dataset" in capsys.readouterr().err
 
 
-def test_bad_layout_keeps_the_old_copy(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_layout_keeps_the_old_copy(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dest = tmp_path / "facades"
     good_url = server.url("/good.tar.gz", GOOD)
     assert main(["data", "facades", "--to", str(dest), "--url", good_url]) == 0
     capsys.readouterr()
     before = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*"))
     small = _tarball({"facades/train/1.jpg": _jpeg(256, 256), "facades/test/1.jpg": _jpeg()})
-    assert main(["data", "facades", "--to", str(dest), "--url", server.url("/small.tar.gz", small), "--force"]) == 2
+    assert (
+        main(["data", "facades", "--to", str(dest), "--url", server.url("/small.tar.gz", small), "--force"])
+        == 2
+    )
     assert "facades layout: train/1.jpg is a 256x256 JPEG, expected a 512x256 JPEG" in _error_line(capsys)
     no_test = _tarball({"facades/train/1.jpg": _jpeg()})
-    assert main(["data", "facades", "--to", str(dest), "--url", server.url("/notest.tar.gz", no_test), "--force"]) == 2
+    assert (
+        main(
+            ["data", "facades", "--to", str(dest), "--url", server.url("/notest.tar.gz", no_test), "--force"]
+        )
+        == 2
+    )
     assert "does not hold the facades layout train/ and test/ (found: facades)" in _error_line(capsys)
     broken = _tarball({"facades/train/1.jpg": _jpeg()[:3000], "facades/test/1.jpg": _jpeg()})
-    assert main(["data", "facades", "--to", str(dest), "--url", server.url("/broken.tar.gz", broken), "--force"]) == 2
+    assert (
+        main(["data", "facades", "--to", str(dest), "--url", server.url("/broken.tar.gz", broken), "--force"])
+        == 2
+    )
     assert "facades layout: train/1.jpg does not decode" in _error_line(capsys)
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == before
     assert _leftovers(tmp_path, {"facades"}) == []
 
 
-def test_unsafe_archive_entries_are_refused(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsafe_archive_entries_are_refused(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     evil = _tarball({"facades/train/1.jpg": _jpeg(), "facades/test/1.jpg": _jpeg(), "../evil.jpg": b"x"})
     url = server.url("/evil.tar.gz", evil)
     assert main(["data", "facades", "--to", str(tmp_path / "sub" / "f"), "--url", url]) == 2
@@ -203,7 +233,9 @@ def test_unsafe_archive_entries_are_refused(server: _Server, tmp_path: Path, cap
     assert not (tmp_path / "evil.jpg").exists() and _leftovers(tmp_path / "sub", set()) == []
 
 
-def test_bad_arguments_and_http_errors(server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_and_http_errors(
+    server: _Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = server.url("/ok.tar.gz", GOOD)
     assert main(["data", "facades", "--to", str(tmp_path / "f"), "--url", url, "--sha256", "abc"]) == 2
     assert "sha256 must be 64 hexadecimal digits, got 'abc'" in _error_line(capsys)
@@ -219,7 +251,13 @@ def test_library_checks_counts_and_reads_file_urls(tmp_path: Path) -> None:
     with pytest.raises(SrzooError, match=r"facades layout: train/ holds 2 images, expected 400"):
         fetch_facades(tmp_path / "a", url=archive.as_uri(), expected_counts={"train": 400, "test": 106})
     seen: list[tuple[int, int | None]] = []
-    result = fetch_facades(tmp_path / "b", url=archive.as_uri(), sha256=GOOD_SHA256, progress=lambda n, t: seen.append((n, t)))
-    assert result.counts == {"train": 2, "test": 1, "val": 1} and result.sha256_checked and result.size == len(GOOD)
+    result = fetch_facades(
+        tmp_path / "b", url=archive.as_uri(), sha256=GOOD_SHA256, progress=lambda n, t: seen.append((n, t))
+    )
+    assert (
+        result.counts == {"train": 2, "test": 1, "val": 1}
+        and result.sha256_checked
+        and result.size == len(GOOD)
+    )
     assert seen[0] == (0, len(GOOD)) and seen[-1] == (len(GOOD), len(GOOD))
     assert _leftovers(tmp_path, {"facades.tar.gz", "b"}) == []

@@ -77,13 +77,17 @@ def test_facades_items(facades_root: Path, scale: int) -> None:
 
 
 def test_facades_without_rounding_or_semantic(facades_root: Path) -> None:
-    data = srzoo.create("dataset", "facades", root=facades_root, split="test", round_lr=False, with_semantic=False)
+    data = srzoo.create(
+        "dataset", "facades", root=facades_root, split="test", round_lr=False, with_semantic=False
+    )
     item = data[0]
     assert set(item) == {"name", "hr", "lr"} and len(data) == 2
     assert torch.equal(item["lr"], _down(item["hr"], 4).clamp(0, 1))
 
 
-def test_facades_crop_and_flip_move_photo_and_labels_together(facades_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_facades_crop_and_flip_move_photo_and_labels_together(
+    facades_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(facades_module, "random_window", lambda h, w, size: (8, 24))
     monkeypatch.setattr(facades_module, "coin", lambda: True)
     data = srzoo.create("dataset", "facades", root=facades_root, scale=4, random_crop=128, random_flip=True)
@@ -97,7 +101,9 @@ def test_facades_crop_and_flip_move_photo_and_labels_together(facades_root: Path
 
 def test_facades_pix2pix_jitter(facades_root: Path) -> None:
     torch.manual_seed(0)
-    data = srzoo.create("dataset", "facades", root=facades_root, scale=8, load_size=286, random_crop=256, random_flip=True)
+    data = srzoo.create(
+        "dataset", "facades", root=facades_root, scale=8, load_size=286, random_crop=256, random_flip=True
+    )
     shapes = {k: tuple(v.shape) for k, v in data[2].items() if k != "name"}
     assert shapes == {"hr": (3, 256, 256), "semantic": (3, 256, 256), "lr": (3, 32, 32)}
     assert 0.0 <= float(data[2]["hr"].min()) and float(data[2]["hr"].max()) <= 1.0
@@ -127,7 +133,9 @@ def test_datasets_pickle_for_dataloader_workers(facades_root: Path, mixed_folder
         copied = clone[0]
         assert original.keys() == copied.keys()
         assert all(torch.equal(original[k], copied[k]) for k in original if k != "name")
-    loader = DataLoader(srzoo.create("dataset", "facades", root=facades_root, random_crop=64), batch_size=3, num_workers=2)
+    loader = DataLoader(
+        srzoo.create("dataset", "facades", root=facades_root, random_crop=64), batch_size=3, num_workers=2
+    )
     batch = next(iter(loader))
     assert batch["hr"].shape == (3, 3, 64, 64) and batch["lr"].shape == (3, 3, 16, 16)
 
@@ -136,7 +144,9 @@ def test_random_window_covers_the_range() -> None:
     torch.manual_seed(0)
     corners = {random_window(10, 7, 5) for _ in range(400)}
     assert {top for top, _ in corners} == set(range(6)) and {left for _, left in corners} == set(range(3))
-    assert {random_window(16, 16, 8, step=4) for _ in range(200)} <= {(t, l) for t in (0, 4, 8) for l in (0, 4, 8)}
+    assert {random_window(16, 16, 8, step=4) for _ in range(200)} <= {
+        (t, l) for t in (0, 4, 8) for l in (0, 4, 8)
+    }
 
 
 def test_facades_degrade_on_device_matches_per_item(facades_root: Path) -> None:
@@ -159,13 +169,20 @@ def test_facades_degrade_on_device_matches_per_item(facades_root: Path) -> None:
 def test_facades_bad_options(facades_root: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"split must be 'train', 'test' or 'val', got 'training'"):
         srzoo.create("dataset", "facades", root=facades_root, split="training")
-    with pytest.raises(InputError, match=r"val: no such folder; facades needs the pix2pix layout .*srzoo data facades --to DIR"):
+    with pytest.raises(
+        InputError,
+        match=r"val: no such folder; facades needs the pix2pix layout .*srzoo data facades --to DIR",
+    ):
         srzoo.create("dataset", "facades", root=facades_root, split="val")
     with pytest.raises(InputError, match=r"random_crop=100 must be a multiple of the scale 8, e.g. 96"):
         srzoo.create("dataset", "facades", root=facades_root, scale=8, random_crop=100)
-    with pytest.raises(InputError, match=r"random_crop=288 is larger than the 256x256 images; use at most 256"):
+    with pytest.raises(
+        InputError, match=r"random_crop=288 is larger than the 256x256 images; use at most 256"
+    ):
         srzoo.create("dataset", "facades", root=facades_root, random_crop=288)
-    with pytest.raises(InputError, match=r"with_mr=True needs the LR image, which degrade_on_device=True leaves"):
+    with pytest.raises(
+        InputError, match=r"with_mr=True needs the LR image, which degrade_on_device=True leaves"
+    ):
         srzoo.create("dataset", "facades", root=facades_root, with_mr=True, degrade_on_device=True)
     with pytest.raises(InputError, match=r"scale must be a positive integer, got 2\.5"):
         srzoo.create("dataset", "facades", root=facades_root, scale=2.5)
@@ -196,7 +213,12 @@ def test_folder_items(mixed_folder: Path) -> None:
     data = srzoo.create("dataset", "folder", root=mixed_folder, scale=4, with_mr=True)
     assert [item["name"] for item in data] == ["a_rgb", "b_gray", "c_rgba", "d_gray16"]
     shapes = [(tuple(item["hr"].shape), tuple(item["lr"].shape)) for item in data]
-    assert shapes == [((3, 48, 36), (3, 12, 9)), ((3, 32, 32), (3, 8, 8)), ((3, 24, 40), (3, 6, 10)), ((3, 20, 28), (3, 5, 7))]
+    assert shapes == [
+        ((3, 48, 36), (3, 12, 9)),
+        ((3, 32, 32), (3, 8, 8)),
+        ((3, 24, 40), (3, 6, 10)),
+        ((3, 20, 28), (3, 5, 7)),
+    ]
     first = data[0]
     assert torch.equal(first["hr"], read_image(mixed_folder / "a_rgb.png")[:, :48, :36])  # top-left modcrop
     assert torch.equal(first["lr"], quantize_8bit(_down(first["hr"], 4)))
@@ -217,15 +239,23 @@ def test_folder_training_options(mixed_folder: Path, monkeypatch: pytest.MonkeyP
     assert item["lr"].shape == (3, 8, 8)
     lazy = srzoo.create("dataset", "folder", root=mixed_folder, scale=2, degrade_on_device=True)
     assert set(lazy[0]) == {"name", "hr"}
-    with pytest.raises(InputError, match=r"b_gray\.png: image is 32x32 pixels, smaller than random_crop \(36\); remove it or use a smaller random_crop"):
+    with pytest.raises(
+        InputError,
+        match=r"b_gray\.png: image is 32x32 pixels, smaller than random_crop \(36\); remove it or use a smaller random_crop",
+    ):
         srzoo.create("dataset", "folder", root=mixed_folder, scale=4, random_crop=36)
 
 
 def test_folder_with_a_callable_degradation(mixed_folder: Path) -> None:
-    data = srzoo.create("dataset", "folder", root=mixed_folder, scale=2, degradation=lambda x: x[..., ::2, ::2])
+    data = srzoo.create(
+        "dataset", "folder", root=mixed_folder, scale=2, degradation=lambda x: x[..., ::2, ::2]
+    )
     item = data[1]
     assert torch.equal(item["lr"], item["hr"][:, ::2, ::2])
-    with pytest.raises(InputError, match=r"with_mr=True needs a registered degradation name \(to build its direction='up'\), got a function"):
+    with pytest.raises(
+        InputError,
+        match=r"with_mr=True needs a registered degradation name \(to build its direction='up'\), got a function",
+    ):
         srzoo.create("dataset", "folder", root=mixed_folder, scale=2, degradation=lambda x: x, with_mr=True)
 
 
@@ -240,9 +270,15 @@ def test_folder_bad_inputs(tmp_path: Path) -> None:
     good.mkdir()
     write_image(torch.rand(3, 16, 16), good / "ok.png")
     cases = {
-        "tiny": (lambda d: write_image(torch.rand(3, 3, 9), d / "tiny.png"), r"tiny\.png: image is 9x3 pixels, smaller than the scale \(4\); remove it or use a smaller scale"),
+        "tiny": (
+            lambda d: write_image(torch.rand(3, 3, 9), d / "tiny.png"),
+            r"tiny\.png: image is 9x3 pixels, smaller than the scale \(4\); remove it or use a smaller scale",
+        ),
         "notimage": (lambda d: (d / "notes.png").write_text("hello"), r"notes\.png: not an image file"),
-        "empty": (lambda d: (d / "zero.jpg").write_bytes(b""), r"zero\.jpg: empty file \(0 bytes\), not an image"),
+        "empty": (
+            lambda d: (d / "zero.jpg").write_bytes(b""),
+            r"zero\.jpg: empty file \(0 bytes\), not an image",
+        ),
     }
     for name, (make, message) in cases.items():
         folder = tmp_path / name
@@ -259,7 +295,9 @@ def test_folder_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"cut\.png: truncated image file"):
         dataset[0]
     (tmp_path / "none").mkdir()
-    with pytest.raises(InputError, match=r"none: no image files \(png, jpg, bmp, tif, webp\.\.\.\) in this folder"):
+    with pytest.raises(
+        InputError, match=r"none: no image files \(png, jpg, bmp, tif, webp\.\.\.\) in this folder"
+    ):
         srzoo.create("dataset", "folder", root=tmp_path / "none", scale=4)
     with pytest.raises(InputError, match=r"missing: no such folder"):
         srzoo.create("dataset", "folder", root=tmp_path / "missing", scale=4)
@@ -279,10 +317,15 @@ def _pair_folders(tmp_path: Path, names: dict[str, str], scale: int = 2) -> tupl
 
 
 def test_paired_matches_names(tmp_path: Path) -> None:
-    hr_dir, lr_dir = _pair_folders(tmp_path, {"baby.png": "babyx2.png", "0801.png": "0801_x2.png", "c.png": "c.png", "d.png": "dX2.bmp"})
+    hr_dir, lr_dir = _pair_folders(
+        tmp_path, {"baby.png": "babyx2.png", "0801.png": "0801_x2.png", "c.png": "c.png", "d.png": "dX2.bmp"}
+    )
     data = srzoo.create("dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=2, with_mr=True)
     assert [(hr.name, lr.name) for hr, lr in data.pairs] == [
-        ("0801.png", "0801_x2.png"), ("baby.png", "babyx2.png"), ("c.png", "c.png"), ("d.png", "dX2.bmp")
+        ("0801.png", "0801_x2.png"),
+        ("baby.png", "babyx2.png"),
+        ("c.png", "c.png"),
+        ("d.png", "dX2.bmp"),
     ]
     item = data[1]
     assert item["name"] == "baby" and item["hr"].shape == (3, 20, 18) and item["lr"].shape == (3, 10, 9)
@@ -294,21 +337,31 @@ def test_paired_crop_is_aligned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     hr_dir, lr_dir = _pair_folders(tmp_path, {"a.png": "ax2.png"})
     monkeypatch.setattr(paired_module, "random_window", lambda h, w, size: (3, 1))
     monkeypatch.setattr(paired_module, "coin", lambda: True)
-    item = srzoo.create("dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=2, random_crop=12, random_flip=True)[0]
+    item = srzoo.create(
+        "dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=2, random_crop=12, random_flip=True
+    )[0]
     assert torch.equal(item["lr"], read_image(lr_dir / "ax2.png")[:, 3:9, 1:7].flip(-1))
     assert torch.equal(item["hr"], read_image(hr_dir / "a.png")[:, 6:18, 2:14].flip(-1))
 
 
 def test_paired_errors(tmp_path: Path) -> None:
     hr_dir, lr_dir = _pair_folders(tmp_path / "missing", {"a.png": "ax2.png", "b.png": "zzz.png"})
-    with pytest.raises(InputError, match=r"1 HR image\(s\) have no LR image in the LR folder: b\.png; name LR files like the HR file or with an x2 suffix \(e\.g\. bx2\.png\)"):
+    with pytest.raises(
+        InputError,
+        match=r"1 HR image\(s\) have no LR image in the LR folder: b\.png; name LR files like the HR file or with an x2 suffix \(e\.g\. bx2\.png\)",
+    ):
         srzoo.create("dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=2)
     hr_dir, lr_dir = _pair_folders(tmp_path / "twice", {"a.png": "ax2.png"})
     write_image(torch.zeros(3, 10, 9), lr_dir / "a.png")
-    with pytest.raises(InputError, match=r"a\.png: several LR images match it \(a\.png, ax2\.png\); keep one"):
+    with pytest.raises(
+        InputError, match=r"a\.png: several LR images match it \(a\.png, ax2\.png\); keep one"
+    ):
         srzoo.create("dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=2)
     hr_dir, lr_dir = _pair_folders(tmp_path / "size", {"a.png": "a.png"})
-    with pytest.raises(InputError, match=r"LR/a\.png: LR image is 9x10 but a\.png \(18x21, cropped to 18x21\) needs 6x7 at x3"):
+    with pytest.raises(
+        InputError,
+        match=r"LR/a\.png: LR image is 9x10 but a\.png \(18x21, cropped to 18x21\) needs 6x7 at x3",
+    ):
         srzoo.create("dataset", "paired-folder", hr_root=hr_dir, lr_root=lr_dir, scale=3)
 
 
@@ -321,7 +374,9 @@ def test_make_lr_and_make_mr() -> None:
     raw = make_lr(hr, "bicubic", 4, round_lr=False)
     assert 0 <= float(raw.min()) and float(raw.max()) <= 1 and not torch.equal(raw, lr)
     exact = make_lr(hr, "bicubic", 4, degradation_args={"rounding": "per-pass"})
-    assert torch.equal(exact, quantize_8bit(srzoo.create("degradation", "bicubic", scale=4, rounding="per-pass")(hr)))
+    assert torch.equal(
+        exact, quantize_8bit(srzoo.create("degradation", "bicubic", scale=4, rounding="per-pass")(hr))
+    )
     custom = make_lr(hr, lambda x: x[..., ::4, ::4], 4)
     assert torch.equal(custom, quantize_8bit(hr[..., ::4, ::4]))
     assert make_mr(lr, "torch-bicubic", 4).shape == (2, 3, 32, 24)

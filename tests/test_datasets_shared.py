@@ -17,7 +17,9 @@ pytestmark = pytest.mark.shared_data
 def test_facades_train_has_400_pairs_at_x4(data_dir: Path) -> None:
     data = srzoo.create("dataset", "facades", root=data_dir / "facades", split="train", scale=4, with_mr=True)
     assert len(data) == 400
-    assert [f.name for f in data.files[:3]] == ["1.jpg", "2.jpg", "3.jpg"] and data.files[-1].name == "400.jpg"
+    assert [f.name for f in data.files[:3]] == ["1.jpg", "2.jpg", "3.jpg"] and data.files[
+        -1
+    ].name == "400.jpg"
     item = data[399]
     assert item["name"] == "400"
     assert item["hr"].shape == (3, 256, 256) and item["semantic"].shape == (3, 256, 256)
@@ -38,22 +40,37 @@ def test_facades_test_split_at_x8(data_dir: Path) -> None:
 
 def test_paired_folder_on_set5_x4(data_dir: Path) -> None:
     set5 = data_dir / "set5"
-    data = srzoo.create("dataset", "paired-folder", hr_root=set5 / "HR", lr_root=set5 / "LR_bicubic" / "X4", scale=4)
+    data = srzoo.create(
+        "dataset", "paired-folder", hr_root=set5 / "HR", lr_root=set5 / "LR_bicubic" / "X4", scale=4
+    )
     assert [(hr.name, lr.name) for hr, lr in data.pairs] == [
         (f"{name}.png", f"{name}x4.png") for name in ("baby", "bird", "butterfly", "head", "woman")
     ]
     woman = data[4]
     assert woman["hr"].shape == (3, 344, 228) and woman["lr"].shape == (3, 86, 57)
-    with pytest.raises(InputError, match=r"5 HR image\(s\) have no LR image .* the LR folder holds x4 files \(e\.g\. babyx4\.png\): is scale=8 right\?"):
-        srzoo.create("dataset", "paired-folder", hr_root=set5 / "HR", lr_root=set5 / "LR_bicubic" / "X4", scale=8)
+    with pytest.raises(
+        InputError,
+        match=r"5 HR image\(s\) have no LR image .* the LR folder holds x4 files \(e\.g\. babyx4\.png\): is scale=8 right\?",
+    ):
+        srzoo.create(
+            "dataset", "paired-folder", hr_root=set5 / "HR", lr_root=set5 / "LR_bicubic" / "X4", scale=8
+        )
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])
 def test_folder_reproduces_matlab_lr_of_set5(data_dir: Path, scale: int) -> None:
     """``folder`` + MATLAB-exact bicubic (per-pass uint8 rounding) == the MATLAB-made LR files, bit for bit."""
     set5 = data_dir / "set5"
-    made = srzoo.create("dataset", "folder", root=set5 / "HR", scale=scale, degradation_args={"rounding": "per-pass"})
-    stored = srzoo.create("dataset", "paired-folder", hr_root=set5 / "HR", lr_root=set5 / "LR_bicubic" / f"X{scale}", scale=scale)
+    made = srzoo.create(
+        "dataset", "folder", root=set5 / "HR", scale=scale, degradation_args={"rounding": "per-pass"}
+    )
+    stored = srzoo.create(
+        "dataset",
+        "paired-folder",
+        hr_root=set5 / "HR",
+        lr_root=set5 / "LR_bicubic" / f"X{scale}",
+        scale=scale,
+    )
     for ours, reference in zip(made, stored, strict=True):
         assert ours["name"] == reference["name"]
         assert torch.equal(ours["hr"], reference["hr"])

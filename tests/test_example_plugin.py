@@ -21,8 +21,19 @@ def installed_example(tmp_path_factory) -> Path:
     """``pip install`` the example into a private target folder (a real dist-info with entry points)."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--disable-pip-version-check", "--target", str(target), str(EXAMPLE)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
         check=True,
         capture_output=True,
         timeout=300,
@@ -35,9 +46,16 @@ def installed_example(tmp_path_factory) -> Path:
 
 def test_cli_lists_and_describes_the_installed_plugin(installed_example: Path):
     env = {**os.environ, "PYTHONPATH": str(installed_example)}
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "srzoo", *args], capture_output=True, text=True, env=env, timeout=300, check=True
-    ).stdout
+    run = lambda *args: (
+        subprocess.run(
+            [sys.executable, "-m", "srzoo", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=True,
+        ).stdout
+    )
     assert "espcn" in run("list", "generator")
     plugins = run("plugins")
     assert "srzoo-espcn 0.1.0" in plugins and "espcn-x3" in plugins

@@ -40,7 +40,9 @@ def encode_png16(values: np.ndarray, filters: tuple[int, ...] = (0, 1, 2, 3, 4),
 
     header = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, interlace)
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
 
@@ -86,7 +88,9 @@ def test_alpha_policies(tmp_path: Path) -> None:
     opacity = rgba[..., 3:].astype(np.float32) / 255
     expected = rgba[..., :3].astype(np.float32) / 255 * opacity + (1 - opacity)
     torch.testing.assert_close(white, torch.from_numpy(expected).permute(2, 0, 1))
-    with pytest.raises(InputError, match=r"a\.png: image has an alpha channel; remove it or pass alpha='drop'"):
+    with pytest.raises(
+        InputError, match=r"a\.png: image has an alpha channel; remove it or pass alpha='drop'"
+    ):
         read_image(tmp_path / "a.png", alpha="error")
     with pytest.raises(InputError, match="alpha must be 'drop', 'white' or 'error', got 'keep'"):
         read_image(tmp_path / "a.png", alpha="keep")  # type: ignore[arg-type]
@@ -157,7 +161,9 @@ def test_colour16_agrees_with_libpng(tmp_path: Path) -> None:
     data = encode_png16(values)
     (tmp_path / "c16.png").write_bytes(data)
     try:
-        reference = io.decode_png(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode=io.ImageReadMode.UNCHANGED)
+        reference = io.decode_png(
+            torch.frombuffer(bytearray(data), dtype=torch.uint8), mode=io.ImageReadMode.UNCHANGED
+        )
     except (AttributeError, RuntimeError) as exc:  # pragma: no cover - a torchvision without PNG decoding
         pytest.skip(f"torchvision cannot decode PNG here: {exc}")
     assert torch.equal(reference.to(torch.int32).permute(1, 2, 0), torch.from_numpy(values.astype(np.int32)))
@@ -168,7 +174,9 @@ def test_colour16_errors(tmp_path: Path) -> None:
     values = _random16(np.random.default_rng(1), 8, 8, 3)
     data = encode_png16(values)
     (tmp_path / "cut.png").write_bytes(data[: len(data) - 30])
-    with pytest.raises(InputError, match=r"cut\.png: truncated image file \(PNG ends before its IEND chunk\)"):
+    with pytest.raises(
+        InputError, match=r"cut\.png: truncated image file \(PNG ends before its IEND chunk\)"
+    ):
         read_image(tmp_path / "cut.png")
     broken = bytearray(data)
     broken[60] ^= 0xFF  # inside IDAT
@@ -236,7 +244,10 @@ def test_bad_files_raise_one_clear_error(tmp_path: Path) -> None:
 def test_decompression_bomb_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_image(torch.zeros(3, 40, 40), tmp_path / "big.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # errors above 2x the limit
-    with pytest.raises(InputError, match=r"big\.png: Image size \(1600 pixels\) exceeds limit .*raise PIL\.Image\.MAX_IMAGE_PIXELS"):
+    with pytest.raises(
+        InputError,
+        match=r"big\.png: Image size \(1600 pixels\) exceeds limit .*raise PIL\.Image\.MAX_IMAGE_PIXELS",
+    ):
         read_image(tmp_path / "big.png")
 
 
@@ -258,7 +269,17 @@ def test_write_read_roundtrip_is_exact(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.parent.iterdir()) == ["x.png"]  # no temporary left behind
 
 
-@pytest.mark.parametrize("suffix, fmt", [(".jpg", "JPEG"), (".JPEG", "JPEG"), (".bmp", "BMP"), (".tiff", "TIFF"), (".webp", "WEBP"), (".ppm", "PPM")])
+@pytest.mark.parametrize(
+    "suffix, fmt",
+    [
+        (".jpg", "JPEG"),
+        (".JPEG", "JPEG"),
+        (".bmp", "BMP"),
+        (".tiff", "TIFF"),
+        (".webp", "WEBP"),
+        (".ppm", "PPM"),
+    ],
+)
 def test_write_formats_by_suffix(tmp_path: Path, suffix: str, fmt: str) -> None:
     x = torch.rand(3, 16, 16, generator=torch.Generator().manual_seed(1))
     path = write_image(x, tmp_path / f"x{suffix}")
@@ -296,7 +317,9 @@ def test_write_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_write_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"unknown image suffix '\.gif'; use one of"):
         write_image(torch.zeros(3, 2, 2), tmp_path / "x.gif")
-    with pytest.raises(InputError, match=r"must have shape \(3, H, W\) or \(1, 3, H, W\), got \(2, 3, 4, 4\)"):
+    with pytest.raises(
+        InputError, match=r"must have shape \(3, H, W\) or \(1, 3, H, W\), got \(2, 3, 4, 4\)"
+    ):
         write_image(torch.zeros(2, 3, 4, 4), tmp_path / "x.png")
     with pytest.raises(InputError, match=r"must have shape \(3, H, W\) or \(1, 3, H, W\), got \(1, 4, 4\)"):
         write_image(torch.zeros(1, 4, 4), tmp_path / "x.png")

@@ -33,7 +33,9 @@ def test_parameter_counts_of_the_released_models():
     assert _count(LapSRN(scale=8, chroma="torch-bicubic")) == 640 + 3 * 222_161 == 667_123
 
 
-def _matconvnet_convt(x: np.ndarray, f: np.ndarray, upsample: int, crop: tuple[int, int, int, int]) -> np.ndarray:
+def _matconvnet_convt(
+    x: np.ndarray, f: np.ndarray, upsample: int, crop: tuple[int, int, int, int]
+) -> np.ndarray:
     """vl_nnconvt for one input and one output channel, written from its definition."""
     h, w = x.shape
     kh, kw = f.shape
@@ -121,7 +123,14 @@ def _struct_array(rows: list[dict[str, object]], fields: list[str]) -> np.ndarra
     return array
 
 
-def write_dagnn(path: Path, model: LapSRN, *, leak: float = 0.2, upconv_crop: tuple[int, ...] = (0, 1, 0, 1), drop: str = "") -> None:
+def write_dagnn(
+    path: Path,
+    model: LapSRN,
+    *,
+    leak: float = 0.2,
+    upconv_crop: tuple[int, ...] = (0, 1, 0, 1),
+    drop: str = "",
+) -> None:
     """Write ``model`` as the authors' MatConvNet DagNN .mat (their names, layouts and layer list)."""
     from scipy.io import savemat
 
@@ -139,14 +148,28 @@ def write_dagnn(path: Path, model: LapSRN, *, leak: float = 0.2, upconv_crop: tu
         for j in range(model.depth):
             params[f"level{k}_conv{j + 1}_f"] = matlab(level.body[2 * j].weight)
             params[f"level{k}_conv{j + 1}_b"] = bias(level.body[2 * j].bias)
-            layers.append({"name": f"level{k}_relu{j + 1}", "type": "dagnn.ReLU", "block": {"leak": np.array([[leak]])}})
+            layers.append(
+                {"name": f"level{k}_relu{j + 1}", "type": "dagnn.ReLU", "block": {"leak": np.array([[leak]])}}
+            )
         params[f"level{k}_upconv_f"] = matlab(level.upsample.weight)
         params[f"level{k}_upconv_b"] = bias(level.upsample.bias)
         params[f"level{k}_residual_conv_f"] = matlab(level.residual.weight)
         params[f"level{k}_residual_conv_b"] = bias(level.residual.bias)
         params[f"level{k}_img_up_f"] = matlab(level.image_up.weight)
-        layers.append({"name": f"level{k}_upconv", "type": "dagnn.ConvTranspose", "block": {"crop": np.array([upconv_crop])}})
-        layers.append({"name": f"level{k}_img_up", "type": "dagnn.ConvTranspose", "block": {"crop": np.array([[1, 1, 1, 1]])}})
+        layers.append(
+            {
+                "name": f"level{k}_upconv",
+                "type": "dagnn.ConvTranspose",
+                "block": {"crop": np.array([upconv_crop])},
+            }
+        )
+        layers.append(
+            {
+                "name": f"level{k}_img_up",
+                "type": "dagnn.ConvTranspose",
+                "block": {"crop": np.array([[1, 1, 1, 1]])},
+            }
+        )
     rows = [{"name": name, "value": value} for name, value in params.items() if name != drop]
     net = {
         "params": _struct_array(rows, ["name", "value", "learningRate", "weightDecay"]),
@@ -177,26 +200,36 @@ def test_converter_round_trip(tmp_path, small_model):
 def test_converter_errors(tmp_path, small_model):
     other = LapSRN(scale=2, depth=2, features=8, chroma="torch-bicubic")
     write_dagnn(tmp_path / "x4.mat", small_model)
-    with pytest.raises(WeightsError, match=r"x4\.mat: holds a ×4 LapSRN \(2 level\(s\) of depth 2\), the model expects ×2 \(1 level\(s\) of depth 2\); use LapSRN_x2\.mat or the recipe lapsrn-x4"):
+    with pytest.raises(
+        WeightsError,
+        match=r"x4\.mat: holds a ×4 LapSRN \(2 level\(s\) of depth 2\), the model expects ×2 \(1 level\(s\) of depth 2\); use LapSRN_x2\.mat or the recipe lapsrn-x4",
+    ):
         lapsrn_state_dict(read_dagnn(tmp_path / "x4.mat"), other, tmp_path / "x4.mat")
     deeper = LapSRN(scale=4, depth=3, features=8, chroma="torch-bicubic")
     with pytest.raises(WeightsError, match=r"the model expects ×4 \(2 level\(s\) of depth 3\)"):
         lapsrn_state_dict(read_dagnn(tmp_path / "x4.mat"), deeper)
     wider = LapSRN(scale=4, depth=2, features=16, chroma="torch-bicubic")
-    with pytest.raises(WeightsError, match=r"parameter 'input_conv_f' has shape 3x3x1x8; the model expects 3x3x1x16"):
+    with pytest.raises(
+        WeightsError, match=r"parameter 'input_conv_f' has shape 3x3x1x8; the model expects 3x3x1x16"
+    ):
         lapsrn_state_dict(read_dagnn(tmp_path / "x4.mat"), wider)
     rgb = LapSRN(scale=4, depth=2, features=8, channels="rgb")
     with pytest.raises(WeightsError, match=r"work on the Y channel; build the model with channels='y'"):
         lapsrn_state_dict(read_dagnn(tmp_path / "x4.mat"), rgb)
 
     write_dagnn(tmp_path / "partial.mat", small_model, drop="level1_upconv_b")
-    with pytest.raises(WeightsError, match=r"not a complete LapSRN model: missing parameter\(s\) level1_upconv_b"):
+    with pytest.raises(
+        WeightsError, match=r"not a complete LapSRN model: missing parameter\(s\) level1_upconv_b"
+    ):
         lapsrn_state_dict(read_dagnn(tmp_path / "partial.mat"), small_model)
     write_dagnn(tmp_path / "relu.mat", small_model, leak=0.0)
     with pytest.raises(WeightsError, match=r"layer 'level2_relu1' has leak 0\.0; LapSRN uses LeakyReLU 0\.2"):
         lapsrn_state_dict(read_dagnn(tmp_path / "relu.mat"), small_model)
     write_dagnn(tmp_path / "crop.mat", small_model, upconv_crop=(1, 1, 1, 1))
-    with pytest.raises(WeightsError, match=r"layer 'level2_upconv' crops \[1, 1, 1, 1\]; LapSRN's layout expects \[0, 1, 0, 1\]"):
+    with pytest.raises(
+        WeightsError,
+        match=r"layer 'level2_upconv' crops \[1, 1, 1, 1\]; LapSRN's layout expects \[0, 1, 0, 1\]",
+    ):
         lapsrn_state_dict(read_dagnn(tmp_path / "crop.mat"), small_model)
 
 
@@ -204,17 +237,28 @@ def test_reader_rejects_files_that_are_not_lapsrn_models(tmp_path):
     from scipy.io import savemat
 
     savemat(str(tmp_path / "other.mat"), {"weights": np.ones((3, 3))})
-    with pytest.raises(WeightsError, match=r"other\.mat: not a LapSRN model: expected a MatConvNet DagNN struct 'net'"):
+    with pytest.raises(
+        WeightsError, match=r"other\.mat: not a LapSRN model: expected a MatConvNet DagNN struct 'net'"
+    ):
         read_dagnn(tmp_path / "other.mat")
     (tmp_path / "junk.mat").write_bytes(b"not a mat file at all" * 10)
     with pytest.raises(WeightsError, match=r"junk\.mat: not a readable MATLAB \.mat file"):
         read_dagnn(tmp_path / "junk.mat")
     # a MATLAB v7.3 file is HDF5: its 128-byte header says version 0x0200
-    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116, b" ") + bytes(8) + b"\x00\x02IM"
+    header = (
+        b"MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00 .".ljust(116, b" ")
+        + bytes(8)
+        + b"\x00\x02IM"
+    )
     (tmp_path / "v73.mat").write_bytes(header + bytes(512))
-    with pytest.raises(WeightsError, match=r"v73\.mat: a MATLAB v7\.3 \(HDF5\) file; .* saved with -v7 or older"):
+    with pytest.raises(
+        WeightsError, match=r"v73\.mat: a MATLAB v7\.3 \(HDF5\) file; .* saved with -v7 or older"
+    ):
         read_dagnn(tmp_path / "v73.mat")
-    savemat(str(tmp_path / "empty_net.mat"), {"net": {"params": _struct_array([], ["name", "value"]), "layers": np.zeros((0, 0))}})
+    savemat(
+        str(tmp_path / "empty_net.mat"),
+        {"net": {"params": _struct_array([], ["name", "value"]), "layers": np.zeros((0, 0))}},
+    )
     model = LapSRN(scale=2, depth=1, features=8, chroma="torch-bicubic")
     with pytest.raises(WeightsError, match=r"empty_net\.mat: not a LapSRN model"):
         lapsrn_state_dict(read_dagnn(tmp_path / "empty_net.mat"), model, tmp_path / "empty_net.mat")
@@ -257,7 +301,9 @@ def test_official_files_convert(shared_dir, scale):
     first = f"level{dag.levels}"
     g = dag.params[f"{first}_conv3_f"]
     assert torch.equal(state["stages.sr.levels.0.body.4.weight"][7, 2], torch.from_numpy(g[:, :, 2, 7]))
-    assert torch.equal(state["stages.sr.levels.0.image_up.weight"][0, 0], torch.from_numpy(dag.params[f"{first}_img_up_f"]))
+    assert torch.equal(
+        state["stages.sr.levels.0.image_up.weight"][0, 0], torch.from_numpy(dag.params[f"{first}_img_up_f"])
+    )
 
 
 def _set5(data_dir: Path, scale: int) -> list[tuple[torch.Tensor, torch.Tensor]]:

@@ -90,7 +90,9 @@ def test_value_range_maps_at_the_edge(throwaway_plugin):
         register("probe", Probe)
 
     throwaway_plugin(types.SimpleNamespace(srzoo_register_generators=srzoo_register_generators), "probe")
-    recipe = parse_recipe({"name": "p", "scale": 1, "value_range": [-1.0, 1.0], "nodes": [{"name": "sr", "generator": "probe"}]})
+    recipe = parse_recipe(
+        {"name": "p", "scale": 1, "value_range": [-1.0, 1.0], "nodes": [{"name": "sr", "generator": "probe"}]}
+    )
     lr = torch.tensor([0.0, 0.25, 1.0]).reshape(1, 1, 1, 3).expand(1, 3, 1, 3).contiguous()
     out = srzoo.build(recipe)(lr)
     assert (seen["min"], seen["max"]) == (-1.0, 1.0)
@@ -158,10 +160,20 @@ def test_weights_errors(test_plugin, tmp_path: Path):
     from safetensors.torch import save_file
 
     wrong = tmp_path / "wrong.safetensors"
-    save_file({"stages.sr.conv.weight": torch.zeros(3, 6, 3, 3), "stages.sr.extra": torch.zeros(1)}, str(wrong))
-    with pytest.raises(WeightsError, match=r"1 missing key\(s\) \[stages.sr.conv.bias\], 1 unexpected key\(s\) \[stages.sr.extra\]"):
+    save_file(
+        {"stages.sr.conv.weight": torch.zeros(3, 6, 3, 3), "stages.sr.extra": torch.zeros(1)}, str(wrong)
+    )
+    with pytest.raises(
+        WeightsError,
+        match=r"1 missing key\(s\) \[stages.sr.conv.bias\], 1 unexpected key\(s\) \[stages.sr.extra\]",
+    ):
         srzoo.load_weights(model, wrong)
     shape = tmp_path / "shape.safetensors"
-    save_file({"stages.sr.conv.weight": torch.zeros(3, 3, 3, 3), "stages.sr.conv.bias": torch.zeros(3)}, str(shape))
-    with pytest.raises(WeightsError, match=r"stages.sr.conv.weight has shape \(3, 3, 3, 3\), the model expects \(3, 6, 3, 3\)"):
+    save_file(
+        {"stages.sr.conv.weight": torch.zeros(3, 3, 3, 3), "stages.sr.conv.bias": torch.zeros(3)}, str(shape)
+    )
+    with pytest.raises(
+        WeightsError,
+        match=r"stages.sr.conv.weight has shape \(3, 3, 3, 3\), the model expects \(3, 6, 3, 3\)",
+    ):
         srzoo.load_weights(model, shape)

@@ -61,10 +61,17 @@ def test_plugin_raising_in_hook_warns_and_registers_nothing(throwaway_plugin):
         register("half-registered", "torch.nn:Identity")
         raise RuntimeError("boom in hook")
 
-    with pytest.warns(_plugins.PluginWarning, match=r"plugin 'exploding' .* broken .*RuntimeError: boom in hook"):
-        throwaway_plugin(_plugin("exploding", srzoo_register_generators=srzoo_register_generators), "exploding")
+    with pytest.warns(
+        _plugins.PluginWarning, match=r"plugin 'exploding' .* broken .*RuntimeError: boom in hook"
+    ):
+        throwaway_plugin(
+            _plugin("exploding", srzoo_register_generators=srzoo_register_generators), "exploding"
+        )
     assert "half-registered" not in srzoo.list_components("generator")
-    assert _plugins.state().plugins["exploding"].error == "srzoo_register_generators raised RuntimeError: boom in hook"
+    assert (
+        _plugins.state().plugins["exploding"].error
+        == "srzoo_register_generators raised RuntimeError: boom in hook"
+    )
     assert "bicubic-x4" in srzoo.list_models()  # srzoo keeps working
 
 
@@ -77,7 +84,9 @@ def test_plugin_whose_import_raises_is_reported(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     _plugins.reload()
     try:
-        with pytest.warns(_plugins.PluginWarning, match=r"'broken' .*import failed: ImportError: missing dependency xyz"):
+        with pytest.warns(
+            _plugins.PluginWarning, match=r"'broken' .*import failed: ImportError: missing dependency xyz"
+        ):
             state = _plugins.state()
         info = state.plugins["broken"]
         assert (info.distribution, info.version) == ("broken-plugin", "1.0")
@@ -96,9 +105,12 @@ def test_duplicate_name_errors_naming_both_plugins(throwaway_plugin):
 
     throwaway_plugin(_plugin("a", srzoo_register_losses=first), "plugin-a")
     throwaway_plugin(_plugin("b", srzoo_register_losses=second), "plugin-b")
-    with pytest.raises(DuplicateNameError, match=r"loss 'twin' is registered twice: by plugin 'plugin-a' and by plugin 'plugin-b'"):
+    with pytest.raises(
+        DuplicateNameError,
+        match=r"loss 'twin' is registered twice: by plugin 'plugin-a' and by plugin 'plugin-b'",
+    ):
         srzoo.create("loss", "twin")
-    assert [str(c) for c in _plugins.registry().conflicts()][0].startswith("loss 'twin' is registered twice")
+    assert next(str(c) for c in _plugins.registry().conflicts()).startswith("loss 'twin' is registered twice")
 
 
 def test_unknown_name_suggests_closest():
@@ -109,9 +121,14 @@ def test_unknown_name_suggests_closest():
 
 
 def test_create_rejects_unknown_arguments():
-    with pytest.raises(SrzooError, match=r"degradation 'torch-bicubic' has no argument 'sclae' \(did you mean 'scale'\?\); it accepts: scale, direction, antialias"):
+    with pytest.raises(
+        SrzooError,
+        match=r"degradation 'torch-bicubic' has no argument 'sclae' \(did you mean 'scale'\?\); it accepts: scale, direction, antialias",
+    ):
         srzoo.create("degradation", "torch-bicubic", sclae=4)
-    with pytest.raises(SrzooError, match=r"degradation 'torch-bicubic': missing a required argument: 'scale'"):
+    with pytest.raises(
+        SrzooError, match=r"degradation 'torch-bicubic': missing a required argument: 'scale'"
+    ):
         srzoo.create("degradation", "torch-bicubic")
 
 
@@ -120,7 +137,10 @@ def test_bad_lazy_reference_names_plugin(throwaway_plugin):
         register("ghost", "no_such_module_xyz:Net")
 
     throwaway_plugin(_plugin("g", srzoo_register_generators=hook), "ghost-plugin")
-    with pytest.raises(SrzooError, match=r"generator 'ghost' from plugin 'ghost-plugin' could not load 'no_such_module_xyz:Net'"):
+    with pytest.raises(
+        SrzooError,
+        match=r"generator 'ghost' from plugin 'ghost-plugin' could not load 'no_such_module_xyz:Net'",
+    ):
         srzoo.create("generator", "ghost")
 
 

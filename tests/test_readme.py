@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _bash_blocks(text: str) -> list[str]:
-    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)]
 
 
 def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
@@ -24,7 +24,7 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
 
 
 def test_every_docs_page_in_the_nav_exists():
-    nav_pages = re.findall(r":\s*([\w-]+\.md)\s*$", (REPO / "mkdocs.yml").read_text(), flags=re.M)
+    nav_pages = re.findall(r":\s*([\w-]+\.md)\s*$", (REPO / "mkdocs.yml").read_text(), flags=re.MULTILINE)
     assert nav_pages, "mkdocs.yml lists no pages"
     missing = [page for page in nav_pages if not (REPO / "docs" / page).is_file()]
     assert not missing, f"pages in mkdocs.yml nav without a file: {missing}"

@@ -10,7 +10,11 @@ import srzoo
 from srzoo.errors import RecipeError
 from srzoo.recipe import load_recipe, parse_recipe
 
-MINIMAL = {"name": "t", "scale": 2, "nodes": [{"name": "sr", "degradation": "torch-bicubic", "args": {"scale": 2, "direction": "up"}}]}
+MINIMAL = {
+    "name": "t",
+    "scale": 2,
+    "nodes": [{"name": "sr", "degradation": "torch-bicubic", "args": {"scale": 2, "direction": "up"}}],
+}
 
 
 def _with(**changes):
@@ -33,7 +37,9 @@ def test_every_registered_recipe_validates():
         recipe = srzoo.get_recipe(name)
         assert recipe.name == name
         assert recipe.scale >= 1
-        assert recipe.description and recipe.paper and recipe.license, f"{name}: describe it, cite it, license it"
+        assert recipe.description and recipe.paper and recipe.license, (
+            f"{name}: describe it, cite it, license it"
+        )
 
 
 @pytest.mark.parametrize(
@@ -48,18 +54,39 @@ def test_every_registered_recipe_validates():
         (_with(pad_mode="wrap"), r"key 'pad_mode': expected one of reflect, replicate, constant"),
         (_with(colour="red"), r"key 'colour': unknown key; expected one of: "),
         (_with(nodes=[{"name": "sr", "args": {}}]), r"key 'nodes\[0\].generator': expected exactly one of"),
-        (_with(nodes=[{"name": "sr", "generator": "a", "inputs": ["mr"]}]), r"key 'nodes\[0\].inputs': 'mr' is not defined before this node"),
+        (
+            _with(nodes=[{"name": "sr", "generator": "a", "inputs": ["mr"]}]),
+            r"key 'nodes\[0\].inputs': 'mr' is not defined before this node",
+        ),
         (
             _with(nodes=[{"name": "a", "generator": "x"}, {"name": "a", "generator": "y"}]),
             r"key 'nodes\[1\].name': 'a' is already defined",
         ),
         (_with(nodes=[{"name": "lr", "generator": "x"}]), r"'lr' is already defined"),
-        (_with(train={"losses": [{"loss": "l1", "node": "sr"}]}), r"key 'train.losses\[0\].target': expected exactly one of 'target'"),
-        (_with(train={"losses": [{"loss": "l1", "node": "sr", "target": "gt"}]}), r"key 'train.losses\[0\].target': expected a ground-truth key \(hr, lr, semantic\), got 'gt'"),
-        (_with(train={"losses": [{"loss": "gan", "node": "sr", "critic": "d"}]}), r"key 'train.losses\[0\].critic': no critic named 'd'"),
-        (_with(train={"optimizer": {"betas": [0.5]}}), r"key 'train.optimizer.betas': expected a list of two numbers"),
-        (_with(train={"schedule": {"name": "cosine"}}), r"key 'train.schedule.name': expected 'constant', 'linear-decay' or 'step'"),
-        (_with(train={"critics": [{"name": "d", "discriminator": "patchgan", "judges": "zz"}]}), r"key 'train.critics\[0\].judges': no node named 'zz'"),
+        (
+            _with(train={"losses": [{"loss": "l1", "node": "sr"}]}),
+            r"key 'train.losses\[0\].target': expected exactly one of 'target'",
+        ),
+        (
+            _with(train={"losses": [{"loss": "l1", "node": "sr", "target": "gt"}]}),
+            r"key 'train.losses\[0\].target': expected a ground-truth key \(hr, lr, semantic\), got 'gt'",
+        ),
+        (
+            _with(train={"losses": [{"loss": "gan", "node": "sr", "critic": "d"}]}),
+            r"key 'train.losses\[0\].critic': no critic named 'd'",
+        ),
+        (
+            _with(train={"optimizer": {"betas": [0.5]}}),
+            r"key 'train.optimizer.betas': expected a list of two numbers",
+        ),
+        (
+            _with(train={"schedule": {"name": "cosine"}}),
+            r"key 'train.schedule.name': expected 'constant', 'linear-decay' or 'step'",
+        ),
+        (
+            _with(train={"critics": [{"name": "d", "discriminator": "patchgan", "judges": "zz"}]}),
+            r"key 'train.critics\[0\].judges': no node named 'zz'",
+        ),
     ],
 )
 def test_bad_recipes_name_the_key(data, message):
@@ -74,8 +101,19 @@ def test_train_section_is_typed():
             "epochs": 10,
             "optimizer": {"name": "adam", "lr": 2e-4, "betas": [0.5, 0.999]},
             "schedule": {"name": "linear-decay", "constant_epochs": 5, "decay_epochs": 5},
-            "critics": [{"name": "d", "discriminator": "patchgan", "judges": "sr", "condition": ["lr"], "args": {"in_channels": 6}}],
-            "losses": [{"loss": "gan", "node": "sr", "critic": "d"}, {"loss": "l1", "node": "sr", "target": "hr", "weight": 100}],
+            "critics": [
+                {
+                    "name": "d",
+                    "discriminator": "patchgan",
+                    "judges": "sr",
+                    "condition": ["lr"],
+                    "args": {"in_channels": 6},
+                }
+            ],
+            "losses": [
+                {"loss": "gan", "node": "sr", "critic": "d"},
+                {"loss": "l1", "node": "sr", "target": "hr", "weight": 100},
+            ],
         }
     )
     train = parse_recipe(data).train
@@ -117,21 +155,30 @@ def test_registered_name_must_match_file(throwaway_plugin, tmp_path: Path):
     import types
 
     path = tmp_path / "x.toml"
-    path.write_text('name = "other"\nscale = 2\n[[nodes]]\nname = "sr"\ndegradation = "torch-nearest"\nargs = {scale = 2, direction = "up"}\n')
+    path.write_text(
+        'name = "other"\nscale = 2\n[[nodes]]\nname = "sr"\ndegradation = "torch-nearest"\nargs = {scale = 2, direction = "up"}\n'
+    )
 
     @srzoo.hookimpl
     def srzoo_register_recipes(register):
         register("mismatch", str(path))
 
     throwaway_plugin(types.SimpleNamespace(srzoo_register_recipes=srzoo_register_recipes), "mismatch-plugin")
-    with pytest.raises(RecipeError, match=r"key 'name': the file says 'other' but it is registered as 'mismatch'"):
+    with pytest.raises(
+        RecipeError, match=r"key 'name': the file says 'other' but it is registered as 'mismatch'"
+    ):
         srzoo.build("mismatch")
 
 
 def test_train_length_and_lr_multipliers():
-    train = parse_recipe(_with(train={"steps": 1000, "optimizer": {"lr_multipliers": {"stages.sr.conv": 0.1}}})).train
+    train = parse_recipe(
+        _with(train={"steps": 1000, "optimizer": {"lr_multipliers": {"stages.sr.conv": 0.1}}})
+    ).train
     assert (train.epochs, train.steps) == (None, 1000)
     assert dict(train.optimizer.lr_multipliers) == {"stages.sr.conv": 0.1}
-    with pytest.raises(RecipeError, match=r"key 'train.optimizer.lr_multipliers': expected a non-negative number for 'x', got 'fast'"):
+    with pytest.raises(
+        RecipeError,
+        match=r"key 'train.optimizer.lr_multipliers': expected a non-negative number for 'x', got 'fast'",
+    ):
         parse_recipe(_with(train={"optimizer": {"lr_multipliers": {"x": "fast"}}}))
     assert srzoo.get_recipe("srcnn-x4").train.optimizer.lr_multipliers == {"stages.sr.reconstruct": 0.1}

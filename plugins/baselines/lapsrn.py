@@ -134,7 +134,9 @@ class LapSRN(nn.Module):
         planes = 1 if channels == "y" else 3
         self.input_conv = nn.Conv2d(planes, features, 3, padding=1)
         self.act = nn.LeakyReLU(0.2, inplace=True)
-        self.levels = nn.ModuleList(LapSRNLevel(depth, features, planes) for _ in range(int(math.log2(scale))))
+        self.levels = nn.ModuleList(
+            LapSRNLevel(depth, features, planes) for _ in range(int(math.log2(scale)))
+        )
         self.chroma_name = chroma
         resizer: Callable[[torch.Tensor], torch.Tensor] | None = None
         if channels == "y":

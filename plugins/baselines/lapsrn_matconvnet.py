@@ -84,11 +84,15 @@ def read_dagnn(path: str | Path) -> DagNN:
         from scipy.io import loadmat
         from scipy.io.matlab import MatReadError
     except ImportError:  # pragma: no cover - scipy is in the dev and convert extras
-        raise WeightsError(f"{path}: reading MatConvNet .mat files needs scipy; pip install 'srzoo[convert]'") from None
+        raise WeightsError(
+            f"{path}: reading MatConvNet .mat files needs scipy; pip install 'srzoo[convert]'"
+        ) from None
     try:
         contents = loadmat(str(path))
     except NotImplementedError:
-        raise WeightsError(f"{path}: a MATLAB v7.3 (HDF5) file; expected {_EXPECTED}, saved with -v7 or older") from None
+        raise WeightsError(
+            f"{path}: a MATLAB v7.3 (HDF5) file; expected {_EXPECTED}, saved with -v7 or older"
+        ) from None
     except (MatReadError, ValueError, TypeError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable MATLAB .mat file ({exc}); expected {_EXPECTED}") from None
     net = contents.get("net")
@@ -157,7 +161,9 @@ def _bias(params: Mapping[str, np.ndarray], name: str, size: int, path: Path) ->
     return torch.from_numpy(np.ascontiguousarray(value.reshape(size)))
 
 
-def lapsrn_state_dict(dag: DagNN, model: LapSRN, path: str | Path = "<dagnn>", prefix: str = "") -> dict[str, torch.Tensor]:
+def lapsrn_state_dict(
+    dag: DagNN, model: LapSRN, path: str | Path = "<dagnn>", prefix: str = ""
+) -> dict[str, torch.Tensor]:
     """Map a DagNN's parameters onto ``model``'s state-dict keys (prefixed by ``prefix``).
 
     Raises:
@@ -170,11 +176,13 @@ def lapsrn_state_dict(dag: DagNN, model: LapSRN, path: str | Path = "<dagnn>", p
         raise WeightsError(f"{path}: not a LapSRN model: expected {_EXPECTED}")
     if levels != len(model.levels) or depth != model.depth:
         raise WeightsError(
-            f"{path}: holds a ×{2 ** levels} LapSRN ({levels} level(s) of depth {depth}), the model expects "
-            f"{wanted}; use LapSRN_x{model.scale}.mat or the recipe lapsrn-x{2 ** levels}"
+            f"{path}: holds a ×{2**levels} LapSRN ({levels} level(s) of depth {depth}), the model expects "
+            f"{wanted}; use LapSRN_x{model.scale}.mat or the recipe lapsrn-x{2**levels}"
         )
     if model.channels != "y":
-        raise WeightsError(f"{path}: the authors' LapSRN models work on the Y channel; build the model with channels='y'")
+        raise WeightsError(
+            f"{path}: the authors' LapSRN models work on the Y channel; build the model with channels='y'"
+        )
     _check_layers(dag, path)
     target = model.state_dict()
     names = {"input_conv.weight": "input_conv_f", "input_conv.bias": "input_conv_b"}
@@ -191,7 +199,9 @@ def lapsrn_state_dict(dag: DagNN, model: LapSRN, path: str | Path = "<dagnn>", p
         names[f"{ours}.image_up.weight"] = f"{theirs}_img_up_f"
     missing = sorted(set(names.values()) - set(dag.params))
     if missing:
-        raise WeightsError(f"{path}: not a complete LapSRN model: missing parameter(s) {', '.join(missing[:3])}")
+        raise WeightsError(
+            f"{path}: not a complete LapSRN model: missing parameter(s) {', '.join(missing[:3])}"
+        )
     state: dict[str, torch.Tensor] = {}
     for key, reference in target.items():
         source = names.get(key)

@@ -45,11 +45,15 @@ def _check_pair(prediction: torch.Tensor, target: torch.Tensor, channels: int | 
 
 def _check_channel(channel: str) -> str:
     if channel not in ("rgb", "y"):
-        raise InputError(f"channel must be 'rgb' (every channel as given) or 'y' (the luma of RGB), got {channel!r}")
+        raise InputError(
+            f"channel must be 'rgb' (every channel as given) or 'y' (the luma of RGB), got {channel!r}"
+        )
     return channel
 
 
-def _on_channel(prediction: torch.Tensor, target: torch.Tensor, channel: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _on_channel(
+    prediction: torch.Tensor, target: torch.Tensor, channel: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     if channel == "rgb":
         return prediction, target
     _check_pair(prediction, target, channels=3)
@@ -128,7 +132,9 @@ def _cached_weights(model_name: str) -> Path:
     repo = getattr(config, "hf_hub_id", None) if config is not None else None
     hint = f"pass weights=PATH to a local {model_name} checkpoint, or fill timm's cache once with timm.create_model({model_name!r}, pretrained=True)"
     if not repo:
-        raise SrzooError(f"timm model {model_name!r} has no Hugging Face weights to look up in the cache; {hint}")
+        raise SrzooError(
+            f"timm model {model_name!r} has no Hugging Face weights to look up in the cache; {hint}"
+        )
     for filename in ("model.safetensors", "pytorch_model.bin"):
         found = try_to_load_from_cache(repo, filename)
         if isinstance(found, str):
@@ -170,14 +176,18 @@ class PerceptualLoss(nn.Module):
         import timm
 
         if not timm.is_model(backbone.partition(".")[0]):
-            raise InputError(f"unknown timm backbone {backbone!r}; expected a timm model name such as 'vgg19'")
+            raise InputError(
+                f"unknown timm backbone {backbone!r}; expected a timm model name such as 'vgg19'"
+            )
         overlay = None
         if weights == "timm-cache":
             overlay = {"file": str(_cached_weights(backbone))}
         elif weights is not None:
             path = Path(weights)
             if not path.is_file():
-                raise InputError(f"perceptual loss weights {str(path)!r}: no such file; pass a local {backbone} checkpoint")
+                raise InputError(
+                    f"perceptual loss weights {str(path)!r}: no such file; pass a local {backbone} checkpoint"
+                )
             overlay = {"file": str(path)}
         # pretrained=True with a file overlay reads that file only; without one nothing is loaded
         self.backbone = timm.create_model(

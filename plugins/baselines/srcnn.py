@@ -54,8 +54,12 @@ class SRCNN(nn.Module):
         super().__init__()
         if channels not in ("y", "rgb"):
             raise InputError(f"channels must be 'y' or 'rgb', got {channels!r}")
-        if len(kernel_sizes) != 3 or not all(isinstance(k, int) and k >= 1 and k % 2 == 1 for k in kernel_sizes):
-            raise InputError(f"kernel_sizes must be three odd positive integers such as (9, 5, 5), got {kernel_sizes!r}")
+        if len(kernel_sizes) != 3 or not all(
+            isinstance(k, int) and k >= 1 and k % 2 == 1 for k in kernel_sizes
+        ):
+            raise InputError(
+                f"kernel_sizes must be three odd positive integers such as (9, 5, 5), got {kernel_sizes!r}"
+            )
         if len(filters) != 2 or not all(isinstance(n, int) and n >= 1 for n in filters):
             raise InputError(f"filters must be two positive integers such as (64, 32), got {filters!r}")
         self.channels = channels

@@ -22,7 +22,9 @@ __all__ = ["SRGANDiscriminator", "srgan_discriminator"]
 
 
 def _block(in_channels: int, out_channels: int, stride: int, norm: bool) -> list[nn.Module]:
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=not norm)]
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=not norm)
+    ]
     if norm:
         layers.append(nn.BatchNorm2d(out_channels))
     layers.append(nn.LeakyReLU(0.2, inplace=True))
@@ -44,12 +46,25 @@ class SRGANDiscriminator(nn.Module):
         torch.Size([2, 1])
     """
 
-    def __init__(self, in_channels: int = 3, features: int = 64, patch_size: int = 96, hidden: int = 1024) -> None:
+    def __init__(
+        self, in_channels: int = 3, features: int = 64, patch_size: int = 96, hidden: int = 1024
+    ) -> None:
         super().__init__()
         if not isinstance(patch_size, int) or patch_size < 16 or patch_size % 16:
-            raise InputError(f"patch_size must be a positive multiple of 16 (four stride-2 blocks), got {patch_size!r}")
+            raise InputError(
+                f"patch_size must be a positive multiple of 16 (four stride-2 blocks), got {patch_size!r}"
+            )
         self.in_channels = in_channels
-        widths = [features, features, 2 * features, 2 * features, 4 * features, 4 * features, 8 * features, 8 * features]
+        widths = [
+            features,
+            features,
+            2 * features,
+            2 * features,
+            4 * features,
+            4 * features,
+            8 * features,
+            8 * features,
+        ]
         layers = _block(in_channels, widths[0], 1, norm=False)
         for index in range(1, len(widths)):
             layers += _block(widths[index - 1], widths[index], stride=2 if index % 2 else 1, norm=True)
@@ -69,6 +84,10 @@ class SRGANDiscriminator(nn.Module):
         return self.classifier(self.pool(self.features(image)))
 
 
-def srgan_discriminator(in_channels: int = 3, features: int = 64, patch_size: int = 96, hidden: int = 1024) -> SRGANDiscriminator:
+def srgan_discriminator(
+    in_channels: int = 3, features: int = 64, patch_size: int = 96, hidden: int = 1024
+) -> SRGANDiscriminator:
     """The registered factory of discriminator ``srgan``."""
-    return SRGANDiscriminator(in_channels=in_channels, features=features, patch_size=patch_size, hidden=hidden)
+    return SRGANDiscriminator(
+        in_channels=in_channels, features=features, patch_size=patch_size, hidden=hidden
+    )

@@ -14,15 +14,23 @@ from srzoo.imageio import image_size, quantize_8bit
 from .degrade import Degradation, build_degradation, check_scale
 
 
-def check_training_options(scale: int, random_crop: int | None, degrade_on_device: bool, with_mr: bool) -> None:
+def check_training_options(
+    scale: int, random_crop: int | None, degrade_on_device: bool, with_mr: bool
+) -> None:
     """Raise :class:`InputError` for inconsistent crop / device / MR options."""
     if random_crop is not None:
         if isinstance(random_crop, bool) or not isinstance(random_crop, int) or random_crop < 1:
-            raise InputError(f"random_crop must be a positive integer (HR pixels) or None, got {random_crop!r}")
+            raise InputError(
+                f"random_crop must be a positive integer (HR pixels) or None, got {random_crop!r}"
+            )
         if random_crop % scale:
-            raise InputError(f"random_crop={random_crop} must be a multiple of the scale {scale}, e.g. {random_crop - random_crop % scale or scale}")
+            raise InputError(
+                f"random_crop={random_crop} must be a multiple of the scale {scale}, e.g. {random_crop - random_crop % scale or scale}"
+            )
     if degrade_on_device and with_mr:
-        raise InputError("with_mr=True needs the LR image, which degrade_on_device=True leaves to the training loop; compute it there with make_mr")
+        raise InputError(
+            "with_mr=True needs the LR image, which degrade_on_device=True leaves to the training loop; compute it there with make_mr"
+        )
 
 
 def probe_sizes(files: list[Path], minimum: int, why: str) -> list[tuple[int, int]]:
@@ -31,7 +39,9 @@ def probe_sizes(files: list[Path], minimum: int, why: str) -> list[tuple[int, in
     for file in files:
         height, width = image_size(file)
         if height < minimum or width < minimum:
-            raise InputError(f"{file}: image is {width}x{height} pixels, smaller than {why} ({minimum}); remove it or {_fix(why)}")
+            raise InputError(
+                f"{file}: image is {width}x{height} pixels, smaller than {why} ({minimum}); remove it or {_fix(why)}"
+            )
         sizes.append((height, width))
     return sizes
 

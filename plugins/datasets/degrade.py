@@ -58,11 +58,15 @@ def build_degradation(
     if callable(degradation):
         return degradation
     if not isinstance(degradation, str):
-        raise InputError(f"degradation must be a registered name or a callable, got {type(degradation).__name__}")
+        raise InputError(
+            f"degradation must be a registered name or a callable, got {type(degradation).__name__}"
+        )
     return srzoo.create("degradation", degradation, scale=scale, direction=direction, **dict(args or {}))
 
 
-def _on_device(function: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def _on_device(
+    function: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor
+) -> Callable[[torch.Tensor], torch.Tensor]:
     if isinstance(function, nn.Module):
         function.to(x.device)
     return function

@@ -73,7 +73,14 @@ def _check_sha256(value: str | None) -> str | None:
     return text
 
 
-def download_file(url: str, target: Path, *, sha256: str | None = None, progress: Progress | None = None, timeout: float = 60.0) -> tuple[str, int]:
+def download_file(
+    url: str,
+    target: Path,
+    *,
+    sha256: str | None = None,
+    progress: Progress | None = None,
+    timeout: float = 60.0,
+) -> tuple[str, int]:
     """Stream ``url`` to ``target`` (which should be a temporary name), checking size and sha256.
 
     Returns:
@@ -104,7 +111,9 @@ def download_file(url: str, target: Path, *, sha256: str | None = None, progress
     except http.client.IncompleteRead as exc:
         received += len(exc.partial)
         expected_bytes = total if total is not None else received + (exc.expected or 0)
-        raise SrzooError(f"download of {url} is incomplete: got {received} of {expected_bytes} bytes; try again") from None
+        raise SrzooError(
+            f"download of {url} is incomplete: got {received} of {expected_bytes} bytes; try again"
+        ) from None
     except urllib.error.HTTPError as exc:
         raise SrzooError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from None
     except (TimeoutError, urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
@@ -141,7 +150,9 @@ def _unpack(archive: Path, into: Path, url: str) -> None:
             for member in members:
                 name = Path(member.name)
                 if name.is_absolute() or ".." in name.parts or not (member.isfile() or member.isdir()):
-                    raise SrzooError(f"archive from {url} holds an unexpected entry {member.name!r}; refusing to unpack it")
+                    raise SrzooError(
+                        f"archive from {url} holds an unexpected entry {member.name!r}; refusing to unpack it"
+                    )
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(into, members=members, filter="data")
             else:  # pragma: no cover - Python 3.11.0-3.11.3; the members were checked above
@@ -189,12 +200,16 @@ def verify_facades_layout(root: Path, expected_counts: Mapping[str, int] | None 
             except Exception as exc:  # noqa: BLE001 - any decoder failure means a corrupt file
                 raise SrzooError(f"facades layout: {split}/{file.name} does not decode ({exc})") from None
             if fmt != "JPEG" or size != FACADES_IMAGE_SIZE:
-                raise SrzooError(f"facades layout: {split}/{file.name} is a {size[0]}x{size[1]} {fmt}, expected a 512x256 JPEG")
+                raise SrzooError(
+                    f"facades layout: {split}/{file.name} is a {size[0]}x{size[1]} {fmt}, expected a 512x256 JPEG"
+                )
         counts[split] = len(files)
     if expected_counts is not None:
         for split, expected in expected_counts.items():
             if counts.get(split, 0) != expected:
-                raise SrzooError(f"facades layout: {split}/ holds {counts.get(split, 0)} images, expected {expected}")
+                raise SrzooError(
+                    f"facades layout: {split}/ holds {counts.get(split, 0)} images, expected {expected}"
+                )
     return counts
 
 
@@ -265,4 +280,6 @@ def fetch_facades(
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
-    return FacadesDownload(path=dest, counts=counts, sha256=digest, sha256_checked=expected is not None, size=size)
+    return FacadesDownload(
+        path=dest, counts=counts, sha256=digest, sha256_checked=expected is not None, size=size
+    )

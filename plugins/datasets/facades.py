@@ -87,11 +87,15 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         self.split = split
         self.scale = check_scale(scale)
         check_training_options(self.scale, random_crop, degrade_on_device, with_mr)
-        if load_size is not None and (isinstance(load_size, bool) or not isinstance(load_size, int) or load_size < 1):
+        if load_size is not None and (
+            isinstance(load_size, bool) or not isinstance(load_size, int) or load_size < 1
+        ):
             raise InputError(f"load_size must be a positive integer or None, got {load_size!r}")
         side = load_size or FACADES_SIZE[0]
         if random_crop is not None and random_crop > side:
-            raise InputError(f"random_crop={random_crop} is larger than the {side}x{side} images; use at most {side}")
+            raise InputError(
+                f"random_crop={random_crop} is larger than the {side}x{side} images; use at most {side}"
+            )
         folder = self.root / split
         if not folder.is_dir():
             raise InputError(
@@ -104,14 +108,18 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         for file in self.files:
             if image_size(file) != FACADES_SIZE:
                 height, width = image_size(file)
-                raise InputError(f"{file}: is {width}x{height}, expected a 512x256 pix2pix facades image (photo | label map)")
+                raise InputError(
+                    f"{file}: is {width}x{height}, expected a 512x256 pix2pix facades image (photo | label map)"
+                )
         self.load_size = load_size
         self.random_crop = random_crop
         self.random_flip = bool(random_flip)
         self.with_mr = bool(with_mr)
         self.with_semantic = bool(with_semantic)
         self.degrade_on_device = bool(degrade_on_device)
-        self.degrader = ItemDegrader(degradation, self.scale, round_lr, with_mr, degradation_args, need_down=not degrade_on_device)
+        self.degrader = ItemDegrader(
+            degradation, self.scale, round_lr, with_mr, degradation_args, need_down=not degrade_on_device
+        )
 
     def __len__(self) -> int:
         return len(self.files)
@@ -121,7 +129,9 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         both = torch.stack(split_pair(read_image(file)))  # (2, 3, 256, 256): photo, label map
         if self.load_size is not None and self.load_size != both.shape[-1]:
             size = (self.load_size, self.load_size)
-            both = F.interpolate(both, size=size, mode="bicubic", align_corners=False, antialias=True).clamp_(0.0, 1.0)
+            both = F.interpolate(both, size=size, mode="bicubic", align_corners=False, antialias=True).clamp_(
+                0.0, 1.0
+            )
         both = mod_crop(both, self.scale)
         if self.random_crop is not None:
             top, left = random_window(both.shape[-2], both.shape[-1], self.random_crop)

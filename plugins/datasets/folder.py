@@ -74,7 +74,9 @@ class FolderDataset(Dataset[dict[str, Any]]):
         self.degrade_on_device = bool(degrade_on_device)
         self.with_mr = bool(with_mr)
         self.alpha = alpha
-        self.degrader = ItemDegrader(degradation, self.scale, round_lr, with_mr, degradation_args, need_down=not degrade_on_device)
+        self.degrader = ItemDegrader(
+            degradation, self.scale, round_lr, with_mr, degradation_args, need_down=not degrade_on_device
+        )
 
     def __len__(self) -> int:
         return len(self.files)
@@ -96,5 +98,3 @@ class FolderDataset(Dataset[dict[str, Any]]):
 
     def __repr__(self) -> str:
         return f"FolderDataset(root={str(self.root)!r}, images={len(self)}, scale={self.scale})"
-
-

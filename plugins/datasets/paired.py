@@ -112,7 +112,11 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
             raise InputError(f"{self.hr_root}: no image files (png, jpg, bmp, tif, webp...) in this folder")
         self.pairs = match_pairs(hr_files, list_images(self.lr_root), self.scale)
         self.files = [file for pair in self.pairs for file in pair]
-        hr_sizes = probe_sizes([hr for hr, _ in self.pairs], random_crop or self.scale, "random_crop" if random_crop else "the scale")
+        hr_sizes = probe_sizes(
+            [hr for hr, _ in self.pairs],
+            random_crop or self.scale,
+            "random_crop" if random_crop else "the scale",
+        )
         for (hr, lr), (height, width) in zip(self.pairs, hr_sizes, strict=True):
             cropped = (height - height % self.scale, width - width % self.scale)
             expected = (cropped[0] // self.scale, cropped[1] // self.scale)
@@ -127,7 +131,9 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
         self.random_flip = bool(random_flip)
         self.with_mr = bool(with_mr)
         self.alpha = alpha
-        self.degrader = ItemDegrader(degradation, self.scale, True, with_mr, degradation_args, need_down=False)
+        self.degrader = ItemDegrader(
+            degradation, self.scale, True, with_mr, degradation_args, need_down=False
+        )
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -136,8 +142,13 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
         hr_file, lr_file = self.pairs[index]
         hr = mod_crop(read_image(hr_file, alpha=self.alpha), self.scale)
         lr = read_image(lr_file, alpha=self.alpha)
-        if lr.shape[-2:] != (hr.shape[-2] // self.scale, hr.shape[-1] // self.scale):  # file changed since init
-            raise InputError(f"{lr_file}: LR size {tuple(lr.shape[-2:])} does not match {hr_file.name} at x{self.scale}")
+        if lr.shape[-2:] != (
+            hr.shape[-2] // self.scale,
+            hr.shape[-1] // self.scale,
+        ):  # file changed since init
+            raise InputError(
+                f"{lr_file}: LR size {tuple(lr.shape[-2:])} does not match {hr_file.name} at x{self.scale}"
+            )
         if self.random_crop is not None:
             side = self.random_crop // self.scale
             top, left = random_window(lr.shape[-2], lr.shape[-1], side)

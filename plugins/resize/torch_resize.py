@@ -24,7 +24,9 @@ class TorchResize(nn.Module):
     out, value range unchanged (no clamping).
     """
 
-    def __init__(self, mode: str, scale: float, direction: Direction = "down", antialias: bool = True) -> None:
+    def __init__(
+        self, mode: str, scale: float, direction: Direction = "down", antialias: bool = True
+    ) -> None:
         super().__init__()
         if not (isinstance(scale, (int, float)) and scale > 0):
             raise InputError(f"scale must be a positive number, got {scale!r}")

@@ -51,7 +51,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module in _available_commands().items():
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)  # type: ignore[attr-defined]
-        command.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors")
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help="show full tracebacks on errors"
+        )
         module.configure(command)  # type: ignore[attr-defined]
         command.set_defaults(_run=module.run)  # type: ignore[attr-defined]
     return parser
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     from rich.markup import escape
 
     from ._console import err_console

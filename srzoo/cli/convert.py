@@ -19,9 +19,13 @@ HELP = "Convert foreign weights (e.g. the LapSRN authors' .mat files) into a rec
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", metavar="RECIPE", help="recipe name (srzoo list recipe) or a .toml file, e.g. lapsrn-x4")
+    parser.add_argument(
+        "recipe", metavar="RECIPE", help="recipe name (srzoo list recipe) or a .toml file, e.g. lapsrn-x4"
+    )
     parser.add_argument("source", metavar="SOURCE_WEIGHTS", help="weights to convert, e.g. LapSRN_x4.mat")
-    parser.add_argument("-o", "--out", required=True, metavar="OUT.safetensors", help="where to write the converted weights")
+    parser.add_argument(
+        "-o", "--out", required=True, metavar="OUT.safetensors", help="where to write the converted weights"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
 
 

@@ -31,11 +31,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
             "and val/ of 512x256 JPEGs) and move it into DIR. Nothing half-written is left on failure."
         ),
     )
-    facades.add_argument("--to", required=True, metavar="DIR", help="destination folder (must be empty or absent)")
-    facades.add_argument("--url", default=FACADES_URL, help="archive URL (http, https or file://; default: %(default)s)")
+    facades.add_argument(
+        "--to", required=True, metavar="DIR", help="destination folder (must be empty or absent)"
+    )
+    facades.add_argument(
+        "--url", default=FACADES_URL, help="archive URL (http, https or file://; default: %(default)s)"
+    )
     pinned = FACADES_SHA256 or "none pinned: the hash is printed instead of checked"
-    facades.add_argument("--sha256", default=FACADES_SHA256, metavar="HEX", help=f"expected sha256 of the archive ({pinned})")
-    facades.add_argument("--force", action="store_true", help="replace a non-empty DIR once the new copy is verified")
+    facades.add_argument(
+        "--sha256", default=FACADES_SHA256, metavar="HEX", help=f"expected sha256 of the archive ({pinned})"
+    )
+    facades.add_argument(
+        "--force", action="store_true", help="replace a non-empty DIR once the new copy is verified"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
 
         result = fetch_facades(args.to, url=args.url, sha256=args.sha256, force=args.force, progress=progress)
     counts = ", ".join(f"{count} {split}" for split, count in result.counts.items())
-    console.print(f"facades: {counts} images (512x256 JPEG: photo | label map) in {escape(str(result.path))}", highlight=False, soft_wrap=True)
+    console.print(
+        f"facades: {counts} images (512x256 JPEG: photo | label map) in {escape(str(result.path))}",
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.sha256_checked:
         console.print(f"sha256 {result.sha256} verified ({result.size} bytes)", highlight=False)
     else:

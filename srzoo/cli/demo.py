@@ -21,14 +21,29 @@ DEFAULT_MODELS = "bicubic-x4,bicubic-x8"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models", default=DEFAULT_MODELS, metavar="M1,M2", help=f"recipes to compare (default {DEFAULT_MODELS})")
+    parser.add_argument(
+        "--models",
+        default=DEFAULT_MODELS,
+        metavar="M1,M2",
+        help=f"recipes to compare (default {DEFAULT_MODELS})",
+    )
     parser.add_argument("--charts", default="all", metavar="C1,C2", help="charts to use (default all)")
     parser.add_argument("--size", type=int, default=256, help="chart side in HR pixels (default 256)")
-    parser.add_argument("--degradation", default="bicubic", help="how LR is made from the chart (default bicubic, MATLAB-exact)")
-    parser.add_argument("--weights", action="append", default=[], metavar="MODEL=PATH", help="weights for a model, repeatable")
-    parser.add_argument("--metrics", default="psnr,ssim", metavar="M1,M2", help="metrics to report (default psnr,ssim)")
+    parser.add_argument(
+        "--degradation",
+        default="bicubic",
+        help="how LR is made from the chart (default bicubic, MATLAB-exact)",
+    )
+    parser.add_argument(
+        "--weights", action="append", default=[], metavar="MODEL=PATH", help="weights for a model, repeatable"
+    )
+    parser.add_argument(
+        "--metrics", default="psnr,ssim", metavar="M1,M2", help="metrics to report (default psnr,ssim)"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument("--out", "-o", default="srzoo-demo", metavar="DIR", help="output folder (default ./srzoo-demo)")
+    parser.add_argument(
+        "--out", "-o", default="srzoo-demo", metavar="DIR", help="output folder (default ./srzoo-demo)"
+    )
 
 
 def _label(image: Any, text: str) -> Any:
@@ -81,24 +96,39 @@ def run(args: argparse.Namespace) -> int:
                 nearest = lr.repeat_interleave(model.scale, -1).repeat_interleave(model.scale, -2)
                 if not panels[chart]:
                     panels[chart].append(_label(hr_crop[0], "HR (ground truth)"))
-                panels[chart].append(_label(nearest[0, :, : sr.shape[-2], : sr.shape[-1]], f"LR x{model.scale} (nearest)"))
-                panels[chart].append(_label(sr[0], f"{name}" + (f"  {row['psnr']:.2f} dB" if "psnr" in row else "")))
+                panels[chart].append(
+                    _label(nearest[0, :, : sr.shape[-2], : sr.shape[-1]], f"LR x{model.scale} (nearest)")
+                )
+                panels[chart].append(
+                    _label(sr[0], f"{name}" + (f"  {row['psnr']:.2f} dB" if "psnr" in row else ""))
+                )
                 bar.advance(task)
     written = []
     for chart, images in panels.items():
         height = max(image.shape[-2] for image in images)
-        padded = [torch.nn.functional.pad(image, (0, 4, 0, height - image.shape[-2]), value=1.0) for image in images]
+        padded = [
+            torch.nn.functional.pad(image, (0, 4, 0, height - image.shape[-2]), value=1.0) for image in images
+        ]
         written.append(write_image(torch.cat(padded, dim=-1), out / f"{chart}.png"))
     results = out / "results.json"
     temporary = results.with_name(results.name + ".partial")
-    temporary.write_text(json.dumps({"degradation": args.degradation, "size": args.size, "results": rows}, indent=2))
+    temporary.write_text(
+        json.dumps({"degradation": args.degradation, "size": args.size, "results": rows}, indent=2)
+    )
     temporary.replace(results)
 
-    table = Table(title=f"srzoo demo: {args.size}×{args.size} charts, LR by {args.degradation}", title_justify="left")
+    table = Table(
+        title=f"srzoo demo: {args.size}×{args.size} charts, LR by {args.degradation}", title_justify="left"
+    )
     for column in ["model", "chart", *metric_names, "ms"]:
         table.add_column(column, justify="left" if column in ("model", "chart") else "right")
     for row in rows:
-        table.add_row(*[f"{row[c]:.4f}" if isinstance(row.get(c), float) and c != "ms" else str(row.get(c, "")) for c in ["model", "chart", *metric_names, "ms"]])
+        table.add_row(
+            *[
+                f"{row[c]:.4f}" if isinstance(row.get(c), float) and c != "ms" else str(row.get(c, ""))
+                for c in ["model", "chart", *metric_names, "ms"]
+            ]
+        )
     console.print(table)
     console.print(f"wrote {len(written)} panels and results.json to {out}/")
     return 0

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from srzoo import _plugins
-from srzoo.errors import SrzooError, UnknownNameError
+from srzoo.errors import UnknownNameError
 from srzoo.registry import KINDS, Entry
 
 from ._console import console, err_console
@@ -38,7 +38,11 @@ def _matches(name: str, kind: str | None) -> list[Entry]:
 
 
 def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [(key, str(value)) for key, value in metadata.items() if key not in ("example_args", "example_input", "example_output")]
+    return [
+        (key, str(value))
+        for key, value in metadata.items()
+        if key not in ("example_args", "example_input", "example_output")
+    ]
 
 
 def _show_component(entry: Entry) -> None:
@@ -69,7 +73,9 @@ def _show_recipe(entry: Entry, count: bool) -> None:
     if recipe.train is not None:
         t = recipe.train
         length = ", ".join(
-            part for part in (f"{t.epochs} epochs" if t.epochs else "", f"{t.steps:,} steps" if t.steps else "") if part
+            part
+            for part in (f"{t.epochs} epochs" if t.epochs else "", f"{t.steps:,} steps" if t.steps else "")
+            if part
         )
         table.add_row(
             "training",
@@ -116,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
     entries = _matches(args.name, args.kind)
     if len(entries) > 1 and not args.kind:
         kinds = ", ".join(e.kind for e in entries)
-        console.print(f"[dim]{args.name!r} is registered as: {kinds}; showing all (use --kind to pick one)[/]")
+        console.print(
+            f"[dim]{args.name!r} is registered as: {kinds}; showing all (use --kind to pick one)[/]"
+        )
     for entry in entries:
         if entry.kind == "recipe":
             _show_recipe(entry, count=not args.no_flops)

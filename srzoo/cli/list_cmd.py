@@ -17,7 +17,9 @@ HELP = "List registered recipes and components (all kinds, or one KIND)."
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", nargs="?", metavar="KIND", help=f"one of: {', '.join(KINDS)} (plural accepted)")
+    parser.add_argument(
+        "kind", nargs="?", metavar="KIND", help=f"one of: {', '.join(KINDS)} (plural accepted)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
 
 

@@ -29,14 +29,19 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("status")
     table.add_column("registers")
     for name, info in sorted(state.plugins.items()):
-        distribution = f"{info.distribution} {info.version}" if info.distribution else "(registered at run time)"
+        distribution = (
+            f"{info.distribution} {info.version}" if info.distribution else "(registered at run time)"
+        )
         if info.error:
             status, registers = "[bold red]broken[/]", f"[red]{escape(info.error)}[/]"
         else:
             status = "[green]ok[/]"
-            registers = "\n".join(
-                f"{kind}: {', '.join(names)}" for kind, names in state.registry.by_plugin(name).items()
-            ) or "[dim]nothing[/]"
+            registers = (
+                "\n".join(
+                    f"{kind}: {', '.join(names)}" for kind, names in state.registry.by_plugin(name).items()
+                )
+                or "[dim]nothing[/]"
+            )
         table.add_row(name, distribution, status, registers)
     console.print(table)
     for conflict in state.registry.conflicts():

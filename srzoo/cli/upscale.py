@@ -16,14 +16,44 @@ CHART_PREFIX = "chart:"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders of images, or chart:NAME (e.g. chart:zone-plate)")
-    parser.add_argument("--model", "-m", required=True, metavar="RECIPE", help="recipe name (srzoo list recipe) or a .toml file")
-    parser.add_argument("--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)")
-    parser.add_argument("--out", "-o", required=True, metavar="PATH", help="output folder, or an image file for a single input")
-    parser.add_argument("--tile", type=int, metavar="N", help="process in N x N LR tiles (bounds memory on large images)")
-    parser.add_argument("--tile-overlap", type=int, default=8, metavar="N", help="tile overlap in LR pixels (default 8)")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files, folders of images, or chart:NAME (e.g. chart:zone-plate)",
+    )
+    parser.add_argument(
+        "--model",
+        "-m",
+        required=True,
+        metavar="RECIPE",
+        help="recipe name (srzoo list recipe) or a .toml file",
+    )
+    parser.add_argument(
+        "--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)"
+    )
+    parser.add_argument(
+        "--out",
+        "-o",
+        required=True,
+        metavar="PATH",
+        help="output folder, or an image file for a single input",
+    )
+    parser.add_argument(
+        "--tile", type=int, metavar="N", help="process in N x N LR tiles (bounds memory on large images)"
+    )
+    parser.add_argument(
+        "--tile-overlap", type=int, default=8, metavar="N", help="tile overlap in LR pixels (default 8)"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a recipe argument, e.g. sem.dropout_at_inference=true")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a recipe argument, e.g. sem.dropout_at_inference=true",
+    )
 
 
 def _expand(inputs: list[str]) -> list[str | Path]:
@@ -35,7 +65,9 @@ def _expand(inputs: list[str]) -> list[str | Path]:
         if text.startswith(CHART_PREFIX):
             name = text.removeprefix(CHART_PREFIX)
             if name not in CHARTS:
-                raise SrzooError(f"{text}: unknown chart; expected one of: {', '.join(CHART_PREFIX + c for c in CHARTS)}")
+                raise SrzooError(
+                    f"{text}: unknown chart; expected one of: {', '.join(CHART_PREFIX + c for c in CHARTS)}"
+                )
             items.append(text)
             continue
         path = Path(text)
@@ -56,14 +88,18 @@ def _targets(items: list[str | Path], out: Path) -> list[Path]:
 
     if out.suffix.lower() in IMAGE_SUFFIXES:
         if len(items) != 1:
-            raise SrzooError(f"--out {out}: an image file takes exactly one input, got {len(items)}; give a folder")
+            raise SrzooError(
+                f"--out {out}: an image file takes exactly one input, got {len(items)}; give a folder"
+            )
         return [out]
     if out.exists() and not out.is_dir():
         raise SrzooError(f"--out {out}: exists and is not a folder")
     names = [Path(str(item).removeprefix(CHART_PREFIX)).stem + ".png" for item in items]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise SrzooError(f"inputs would overwrite each other in {out}: {', '.join(duplicates)}; upscale them separately")
+        raise SrzooError(
+            f"inputs would overwrite each other in {out}: {', '.join(duplicates)}; upscale them separately"
+        )
     return [out / name for name in names]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from srzoo_plugins.baselines.lapsrn import LapSRN
 
 LR = (1, 3, 128, 128)
