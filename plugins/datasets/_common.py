@@ -102,3 +102,12 @@ class ItemDegrader:
         assert self.up is not None
         with torch.no_grad():
             return self.up(lr[None])[0]
+
+    def add_lr(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Add ``lr`` (and ``mr`` when built ``with_mr``) made from ``item["hr"]``; a no-op when the
+        degrader was built without its down-sampler (``degrade_on_device`` datasets)."""
+        if self.down is not None:
+            item["lr"] = self.lr(item["hr"])
+            if self.up is not None:
+                item["mr"] = self.mr(item["lr"])
+        return item

@@ -141,11 +141,7 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         item: dict[str, Any] = {"name": file.stem, "hr": both[0].contiguous()}
         if self.with_semantic:
             item["semantic"] = both[1].contiguous()
-        if not self.degrade_on_device:
-            item["lr"] = self.degrader.lr(item["hr"])
-            if self.with_mr:
-                item["mr"] = self.degrader.mr(item["lr"])
-        return item
+        return self.degrader.add_lr(item)
 
     def __repr__(self) -> str:
         return f"FacadesDataset(root={str(self.root)!r}, split={self.split!r}, images={len(self)}, scale={self.scale})"

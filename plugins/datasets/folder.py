@@ -90,11 +90,7 @@ class FolderDataset(Dataset[dict[str, Any]]):
         if self.random_flip and coin():
             hr = hr.flip(-1)
         item: dict[str, Any] = {"name": file.stem, "hr": hr.contiguous()}
-        if not self.degrade_on_device:
-            item["lr"] = self.degrader.lr(item["hr"])
-            if self.with_mr:
-                item["mr"] = self.degrader.mr(item["lr"])
-        return item
+        return self.degrader.add_lr(item)
 
     def __repr__(self) -> str:
         return f"FolderDataset(root={str(self.root)!r}, images={len(self)}, scale={self.scale})"
