@@ -8,23 +8,32 @@ import torch.nn.functional as F
 from .errors import InputError
 
 
-def check_image_batch(x: object, name: str = "input", channels: int | None = 3) -> torch.Tensor:
-    """Check that ``x`` is a float ``(N, C, H, W)`` tensor with ``H, W >= 1``; return it.
+def check_image_batch(
+    x: object, name: str = "input", channels: int | None = 3, unit_range: bool = True
+) -> torch.Tensor:
+    """Check that ``x`` is a float ``(N, C, H, W)`` tensor with ``N, H, W >= 1``; return it.
+
+    Args:
+        x: the argument to check.
+        name: its name in the messages.
+        channels: the required ``C``, or ``None`` for any.
+        unit_range: say "in [0, 1]" in the dtype message (for image inputs; resizers take any range).
 
     Raises:
         InputError: with a message naming ``name``, the expected and the actual shape or dtype.
     """
+    layout = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
     if not isinstance(x, torch.Tensor):
-        raise InputError(f"{name} must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
-    if x.ndim != 4:
-        raise InputError(f"{name} must have shape (N, C, H, W), got {tuple(x.shape)}")
+        raise InputError(f"{name} must be a torch.Tensor of shape {layout}, got {type(x).__name__}")
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        rgb = " (RGB)" if channels == 3 else ""
+        raise InputError(f"{name} must have shape {layout}{rgb}, got {tuple(x.shape)}")
     if not x.is_floating_point():
+        in_range = " in [0, 1]" if unit_range else ""
         raise InputError(
-            f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255"
+            f"{name} must be a float tensor{in_range}, got dtype {x.dtype}; divide uint8 images by 255"
         )
-    if channels is not None and x.shape[1] != channels:
-        raise InputError(f"{name} must have {channels} channels (RGB), got shape {tuple(x.shape)}")
-    if x.shape[0] < 1 or x.shape[2] < 1 or x.shape[3] < 1:
+    if x.numel() == 0:
         raise InputError(f"{name} must be non-empty, got shape {tuple(x.shape)}")
     return x
 

@@ -64,11 +64,11 @@ def test_ycbcr_errors():
         InputError, match=r"image must be a YCbCr tensor of shape \(N, 3, H, W\), got \(1, 1, 2, 2\)"
     ):
         ycbcr_to_rgb(torch.rand(1, 1, 2, 2))
-    with pytest.raises(InputError, match=r"image must have 3 channels \(RGB\)"):
+    with pytest.raises(InputError, match=r"image must have shape \(N, 3, H, W\) \(RGB\), got \(1, 4, 2, 2\)"):
         rgb_to_ycbcr(torch.rand(1, 4, 2, 2))
     with pytest.raises(InputError, match=r"y and chroma must have the same batch size and spatial size"):
         merge_luma(torch.rand(1, 1, 2, 2), torch.rand(1, 2, 2, 3))
-    with pytest.raises(InputError, match=r"chroma must have 2 channels"):
+    with pytest.raises(InputError, match=r"chroma must have shape \(N, 2, H, W\), got \(1, 3, 2, 2\)"):
         merge_luma(torch.rand(1, 1, 2, 2), torch.rand(1, 3, 2, 2))
 
 
@@ -108,7 +108,7 @@ def test_srcnn_initialisation_and_errors():
         SRCNN(kernel_sizes=(9, 4, 5))
     with pytest.raises(InputError, match=r"filters must be two positive integers"):
         SRCNN(filters=(64,))
-    with pytest.raises(InputError, match=r"mr must have 3 channels"):
+    with pytest.raises(InputError, match=r"mr must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 8, 8\)"):
         SRCNN()(torch.rand(1, 1, 8, 8))
 
 
@@ -148,7 +148,9 @@ def test_srgan_discriminator():
     assert small(torch.rand(1, 3, 45, 37)).shape == (1, 1)  # any size: pooled to the 96-patch map
     with pytest.raises(InputError, match=r"patch_size must be a positive multiple of 16"):
         SRGANDiscriminator(patch_size=100)
-    with pytest.raises(InputError, match=r"image must have 3 channels"):
+    with pytest.raises(
+        InputError, match=r"image must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 96, 96\)"
+    ):
         critic(torch.rand(1, 1, 96, 96))
 
 
@@ -182,7 +184,9 @@ def test_pixel_losses_on_the_luma():
     )
     with pytest.raises(InputError, match=r"channel must be 'rgb' .* or 'y'"):
         MSELoss(channel="cb")
-    with pytest.raises(InputError, match=r"prediction must have 3 channels"):
+    with pytest.raises(
+        InputError, match=r"prediction must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 2, 2\)"
+    ):
         MSELoss(channel="y")(torch.rand(1, 1, 2, 2), torch.rand(1, 1, 2, 2))
 
 

@@ -382,7 +382,7 @@ def test_make_lr_and_make_mr() -> None:
     assert make_mr(lr, "torch-bicubic", 4).shape == (2, 3, 32, 24)
     hr.requires_grad_(True)
     assert not make_lr(hr, "bicubic", 4).requires_grad
-    with pytest.raises(InputError, match=r"batch_hr must have shape \(N, C, H, W\), got \(3, 8, 8\)"):
+    with pytest.raises(InputError, match=r"batch_hr must have shape \(N, 3, H, W\) \(RGB\), got \(3, 8, 8\)"):
         make_lr(torch.rand(3, 8, 8), "bicubic", 4)
     with pytest.raises(InputError, match=r"scale must be a positive integer, got -2"):
         make_lr(torch.rand(1, 3, 8, 8), "bicubic", -2)

@@ -108,7 +108,7 @@ def test_lapsrn_errors():
         LapSRN(channels="yuv")
     with pytest.raises(srzoo.UnknownNameError, match=r"unknown degradation 'bicubik'"):
         LapSRN(chroma="bicubik")
-    with pytest.raises(InputError, match=r"lr must have 3 channels"):
+    with pytest.raises(InputError, match=r"lr must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 4, 4\)"):
         LapSRN(scale=2, depth=1, chroma="torch-bicubic")(torch.rand(1, 1, 4, 4))
 
 

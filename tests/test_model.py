@@ -117,11 +117,11 @@ def test_tiling_matches_whole_image_for_a_local_model(test_plugin):
 
 def test_bad_inputs_give_one_clear_error(test_plugin):
     model = srzoo.build("bicubic-x4")
-    with pytest.raises(InputError, match=r"lr must have shape \(N, C, H, W\), got \(3, 4, 4\)"):
+    with pytest.raises(InputError, match=r"lr must have shape \(N, 3, H, W\) \(RGB\), got \(3, 4, 4\)"):
         model(torch.rand(3, 4, 4))
     with pytest.raises(InputError, match=r"lr must be a float tensor in \[0, 1\], got dtype torch.uint8"):
         model(torch.zeros(1, 3, 4, 4, dtype=torch.uint8))
-    with pytest.raises(InputError, match=r"lr must have 3 channels \(RGB\), got shape \(1, 1, 4, 4\)"):
+    with pytest.raises(InputError, match=r"lr must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 4, 4\)"):
         model(torch.rand(1, 1, 4, 4))
     with pytest.raises(InputError, match=r"lr must be non-empty, got shape \(1, 3, 0, 4\)"):
         model(torch.rand(1, 3, 0, 4))

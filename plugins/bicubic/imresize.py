@@ -15,6 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from srzoo._imageops import check_image_batch
 from srzoo.errors import InputError
 
 from ._weights import Block, resize_blocks
@@ -51,14 +52,7 @@ def output_size(height: int, width: int, scale: float, direction: Direction = "d
 
 
 def _check_input(x: object, scale: float, direction: Direction) -> tuple[int, int]:
-    if not isinstance(x, torch.Tensor):
-        raise InputError(f"x must be a torch.Tensor of shape (N, C, H, W), got {type(x).__name__}")
-    if x.ndim != 4:
-        raise InputError(f"x must have shape (N, C, H, W), got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise InputError(f"x must be a float tensor, got dtype {x.dtype}; divide uint8 images by 255")
-    if x.numel() == 0:
-        raise InputError(f"x must be non-empty, got shape {tuple(x.shape)}")
+    check_image_batch(x, "x", channels=None, unit_range=False)
     out_h, out_w = output_size(x.shape[-2], x.shape[-1], scale, direction)
     if out_h < 1 or out_w < 1:
         raise InputError(

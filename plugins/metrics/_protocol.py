@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import torch
 
+from srzoo._imageops import check_image_batch
 from srzoo.errors import InputError
 
 __all__ = ["Channel", "Protocol", "one_thread", "quantize_8bit", "rgb_to_y"]
@@ -71,20 +72,6 @@ def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
     if round_y:
         y = _round_(y)
     return y.unsqueeze(1)
-
-
-def _check_image(x: object, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise InputError(f"{name} must be a torch.Tensor of shape (N, 3, H, W), got {type(x).__name__}")
-    if x.ndim != 4 or x.shape[1] != 3:
-        raise InputError(f"{name} must have shape (N, 3, H, W) (RGB), got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise InputError(
-            f"{name} must be a float tensor in [0, 1], got dtype {x.dtype}; divide uint8 images by 255"
-        )
-    if x.numel() == 0:
-        raise InputError(f"{name} must be non-empty, got shape {tuple(x.shape)}")
-    return x
 
 
 @contextmanager
@@ -160,8 +147,8 @@ class Protocol:
             InputError: a non-tensor, non-float, non-RGB or empty input, a shape mismatch, or images
                 too small for the shave and the scorer.
         """
-        sr = _check_image(sr, "sr")
-        hr = _check_image(hr, "hr")
+        sr = check_image_batch(sr, "sr")
+        hr = check_image_batch(hr, "hr")
         if sr.shape != hr.shape:
             raise InputError(
                 f"sr and hr must have the same shape, got {tuple(sr.shape)} and {tuple(hr.shape)}; "

@@ -43,7 +43,7 @@ class TorchResize(nn.Module):
         return round(h * self.scale), round(w * self.scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, "x", channels=None)
+        check_image_batch(x, "x", channels=None, unit_range=False)
         size = self.output_size(*x.shape[-2:])
         if self.mode == "nearest":
             return F.interpolate(x, size=size, mode="nearest")
