@@ -150,7 +150,7 @@ class _FusedConv(nn.Module):
         else:
             raise InputError(f"cannot fuse {type(activation).__name__} into a convolution")
         self._packed: dict[torch.dtype, tuple[torch.Tensor, torch.Tensor | None]] = {}
-        self._packed_from: torch.Tensor | None = None
+        self._packed_from: tuple[int, ...] = ()
 
     def _compute_dtype(self, x: torch.Tensor) -> torch.dtype | None:
         """The dtype to run the packed kernel in, or ``None`` for the fallback path."""
@@ -165,8 +165,11 @@ class _FusedConv(nn.Module):
 
     def _pack(self, x: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
         conv = self.conv
-        if self._packed_from is not conv.weight:  # new weights (load_state_dict, .to()): repack
-            self._packed, self._packed_from = {}, conv.weight
+        # new weights (load_state_dict and in-place edits bump _version; .to() moves data): repack
+        tensors = (conv.weight,) if conv.bias is None else (conv.weight, conv.bias)
+        source = tuple(v for t in tensors for v in (t.data_ptr(), t._version))
+        if self._packed_from != source:
+            self._packed, self._packed_from = {}, source
         if dtype not in self._packed:
             weight = conv.weight.detach().to(dtype)
             if isinstance(conv, nn.ConvTranspose2d):

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ._imageops import check_image_batch, from_range, pad_to_multiple, to_range
-from .errors import InputError
+from .errors import InputError, RecipeError
 from .recipe import INPUT_NAME, Recipe
 
 __all__ = ["SRModel"]
@@ -45,6 +45,13 @@ class SRModel(nn.Module):
 
     def __init__(self, recipe: Recipe, stages: Mapping[str, nn.Module | Callable[..., torch.Tensor]]) -> None:
         super().__init__()
+        for index, node in enumerate(recipe.nodes):
+            if hasattr(nn.ModuleDict, node.name):
+                raise RecipeError(
+                    recipe.source,
+                    f"nodes[{index}].name",
+                    f"{node.name!r} is an nn.Module attribute; rename the node",
+                )
         self.recipe = recipe
         self.scale = recipe.scale
         self.stages = nn.ModuleDict(
@@ -111,13 +118,22 @@ class SRModel(nn.Module):
         padded, (h, w) = pad_to_multiple(lr, self.recipe.input_multiple, self.recipe.pad_mode)
         raw = self.run_graph(to_range(padded, low, high))
         ph, pw = padded.shape[-2:]
+        s = self.scale
+        produced = tuple(raw[self.recipe.output].shape[-2:])
+        if produced != (s * ph, s * pw):
+            raise RecipeError(
+                self.recipe.source,
+                "scale",
+                f"recipe {self.recipe.name!r} says scale = {s}, but its output node {self.recipe.output!r} "
+                f"made {produced[0]}x{produced[1]} from a {ph}x{pw} input (expected {s * ph}x{s * pw})",
+            )
         result: dict[str, torch.Tensor] = {}
         for name, value in raw.items():
             if name == INPUT_NAME:
                 continue
-            # crop each output to the input's extent at that output's own resolution
-            fh, fw = value.shape[-2] / ph, value.shape[-1] / pw
-            cropped = value[..., : round(h * fh), : round(w * fw)]
+            # crop each output to the input's extent at its own resolution: ceil(h * out_h / ph)
+            vh, vw = value.shape[-2:]
+            cropped = value[..., : -(-h * vh // ph), : -(-w * vw // pw)]
             result[name] = from_range(cropped, low, high).clamp(0.0, 1.0)
         result["sr"] = result[self.recipe.output]
         return result

@@ -20,6 +20,7 @@ Example (the bicubic baseline)::
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ INPUT_NAME = "lr"
 NODE_KINDS = ("generator", "degradation")
 GROUND_TRUTH_KEYS = ("hr", "lr", "semantic")
 PAD_MODES = ("reflect", "replicate", "constant")
+OUTPUT_ALIAS = "sr"
+"""``return_intermediates`` returns the output under this name too, so no other node may use it."""
+_NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,12 @@ class Recipe:
         Keys are top-level fields (``input_multiple=64``), node names with a dict of arguments
         (``sem={"ngf": 32}``), or dotted paths ``node.arg`` / ``train.key`` (``"sem.ngf": 32``).
         """
+        if not self.raw:
+            raise RecipeError(
+                self.source,
+                "",
+                "overrides need a recipe read from TOML or a dict (srzoo.parse_recipe); this one has no source data",
+            )
         raw = copy.deepcopy(dict(self.raw))
         for key, value in overrides.items():
             _apply_override(raw, key, value, self.source)
@@ -290,6 +300,10 @@ def _type_names(types: type | tuple[type, ...]) -> str:
 def _parse_node(table: Any, source: str, index: int) -> Node:
     reader = _Reader(table, source, f"nodes[{index}]")
     name = reader.get("name", str, what="the node's output name")
+    if not _NODE_NAME.fullmatch(name):
+        raise reader.fail(
+            "name", f"expected a name of letters, digits, '_' and '-' starting with a letter, got {name!r}"
+        )
     kinds = [kind for kind in NODE_KINDS if kind in reader.table]
     if len(kinds) != 1:
         raise reader.fail(
@@ -297,6 +311,8 @@ def _parse_node(table: Any, source: str, index: int) -> Node:
         )
     component = reader.get(kinds[0], str, what="a registered component name")
     inputs = reader.name_list("inputs", [INPUT_NAME])
+    if not inputs:
+        raise reader.fail("inputs", 'expected at least one input name (default: ["lr"])')
     args = reader.args()
     reader.finish()
     return Node(name, kinds[0], component, inputs, args)
@@ -465,6 +481,11 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
         raise reader.fail(
             "output", f"no node named {output!r}; expected one of: {', '.join(sorted(node_names))}"
         )
+    if OUTPUT_ALIAS in node_names and output != OUTPUT_ALIAS:
+        raise reader.fail(
+            "output",
+            f"a node named {OUTPUT_ALIAS!r} must be the output (the SR image is always called {OUTPUT_ALIAS!r})",
+        )
     train_table = reader.get("train", dict, None)
     recipe = Recipe(
         name=name,
@@ -512,7 +533,7 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> N
     if node is not None:
         args = node.setdefault("args", {})
         if rest:
-            _set_dotted(args, rest, value)
+            _set_dotted(args, rest, value, source, key)
         elif isinstance(value, Mapping):
             args.update(value)
         else:
@@ -522,7 +543,7 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> N
     elif head == "train":
         if not rest:
             raise RecipeError(source, key, "expected a dotted key such as 'train.epochs'")
-        _set_dotted(raw.setdefault("train", {}), rest, value)
+        _set_dotted(raw.setdefault("train", {}), rest, value, source, key)
     elif head in ("nodes", "name"):
         raise RecipeError(source, key, f"{head!r} cannot be overridden; write a new recipe instead")
     elif rest:
@@ -532,8 +553,10 @@ def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> N
         raw[key] = value  # top-level field; parse_recipe rejects unknown ones
 
 
-def _set_dotted(table: dict[str, Any], dotted: str, value: Any) -> None:
+def _set_dotted(table: dict[str, Any], dotted: str, value: Any, source: str, key: str) -> None:
     *parents, last = dotted.split(".")
     for part in parents:
         table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise RecipeError(source, key, f"{part!r} is not a table, so it has no key {last!r}")
     table[last] = value

@@ -242,3 +242,20 @@ def test_fast_path_matches_every_registered_recipe(name: str) -> None:
     got = optimize_for_inference(model)(lr)
     assert got.shape == expected.shape
     assert (got - expected).abs().max().item() <= 1e-4
+
+
+def test_new_weights_are_repacked_after_load_state_dict_and_in_place_edits():
+    torch.manual_seed(0)
+    first = optimize_for_inference(srzoo.build("srcnn-x4"))
+    torch.manual_seed(1)
+    second = optimize_for_inference(srzoo.build("srcnn-x4"))
+    lr = torch.rand(1, 3, 9, 7)
+    before = first(lr)  # packs the first weights
+    first.load_state_dict(second.state_dict())
+    assert torch.equal(first(lr), second(lr))
+    assert not torch.equal(first(lr), before)
+    with torch.no_grad():
+        for model in (first, second):
+            for parameter in model.parameters():
+                parameter.mul_(0.5)
+    assert torch.equal(first(lr), second(lr))

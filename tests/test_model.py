@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 import srzoo
-from srzoo.errors import InputError, WeightsError
+from srzoo.errors import InputError, RecipeError, WeightsError
 from srzoo.recipe import parse_recipe
 
 
@@ -177,3 +177,56 @@ def test_weights_errors(test_plugin, tmp_path: Path):
         match=r"stages.sr.conv.weight has shape \(3, 3, 3, 3\), the model expects \(3, 6, 3, 3\)",
     ):
         srzoo.load_weights(model, shape)
+
+
+def test_output_size_must_match_the_scale(test_plugin):
+    recipe = parse_recipe(
+        {
+            "name": "liar",
+            "scale": 8,
+            "nodes": [
+                {"name": "sr", "degradation": "torch-nearest", "args": {"scale": 4, "direction": "up"}}
+            ],
+        }
+    )
+    with pytest.raises(
+        RecipeError,
+        match=r"recipe 'liar' says scale = 8, but its output node 'sr' made 20x12 from a 5x3 input \(expected 40x24\)",
+    ):
+        srzoo.build(recipe)(torch.rand(1, 3, 5, 3))
+    with pytest.raises(RecipeError, match="says scale = 8"):
+        srzoo.build(recipe)(torch.rand(1, 3, 9, 9), tile=4)
+
+
+def test_downscaled_intermediates_are_cropped_with_ceil(test_plugin):
+    recipe = parse_recipe(
+        {
+            "name": "down-up",
+            "scale": 2,
+            "input_multiple": 4,
+            "nodes": [
+                {"name": "small", "degradation": "torch-nearest", "args": {"scale": 2}},
+                {
+                    "name": "sr",
+                    "degradation": "torch-nearest",
+                    "inputs": ["small"],
+                    "args": {"scale": 4, "direction": "up"},
+                },
+            ],
+        }
+    )
+    model = srzoo.build(recipe)
+    for h, expected in ((5, 3), (7, 4), (9, 5), (11, 6)):
+        outputs = model(torch.rand(1, 3, h, 4), return_intermediates=True)
+        assert outputs["small"].shape[-2] == expected
+        assert outputs["sr"].shape[-2] == 2 * h
+
+
+def test_node_names_that_are_module_attributes_are_refused(test_plugin):
+    recipe = parse_recipe(
+        {"name": "t", "scale": 1, "nodes": [{"name": "half", "generator": "shift"}], "output": "half"}
+    )
+    with pytest.raises(
+        RecipeError, match=r"key 'nodes\[0\].name': 'half' is an nn.Module attribute; rename the node"
+    ):
+        srzoo.build(recipe)

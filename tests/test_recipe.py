@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,22 @@ def test_every_registered_recipe_validates():
             r"key 'nodes\[1\].name': 'a' is already defined",
         ),
         (_with(nodes=[{"name": "lr", "generator": "x"}]), r"'lr' is already defined"),
+        (
+            _with(nodes=[{"name": "a.b", "generator": "x"}]),
+            r"key 'nodes\[0\].name': expected a name of letters, digits",
+        ),
+        (_with(nodes=[{"name": "", "generator": "x"}]), r"key 'nodes\[0\].name': expected a name of letters"),
+        (
+            _with(nodes=[{"name": "sr", "generator": "x", "inputs": []}]),
+            r"key 'nodes\[0\].inputs': expected at least one input",
+        ),
+        (
+            _with(
+                nodes=[{"name": "sr", "generator": "x"}, {"name": "out", "generator": "y", "inputs": ["sr"]}],
+                output="out",
+            ),
+            r"key 'output': a node named 'sr' must be the output",
+        ),
         (
             _with(train={"losses": [{"loss": "l1", "node": "sr"}]}),
             r"key 'train.losses\[0\].target': expected exactly one of 'target'",
@@ -149,6 +166,13 @@ def test_overrides_are_validated():
         recipe.with_overrides({"mr.scale": 3})
     with pytest.raises(RecipeError, match=r"key 'colour': unknown key"):
         recipe.with_overrides({"colour": 1})
+    with pytest.raises(RecipeError, match=r"key 'sr.scale.x': 'scale' is not a table, so it has no key 'x'"):
+        recipe.with_overrides({"sr.scale.x": 1})
+    with pytest.raises(RecipeError, match=r"key 'train.losses.weight': 'losses' is not a table"):
+        parse_recipe(_with(train={"losses": []})).with_overrides({"train.losses.weight": 1})
+    bare = dataclasses.replace(recipe, raw={})
+    with pytest.raises(RecipeError, match=r"overrides need a recipe read from TOML or a dict"):
+        bare.with_overrides({"input_multiple": 2})
 
 
 def test_registered_name_must_match_file(throwaway_plugin, tmp_path: Path):
