@@ -11,6 +11,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
+from .errors import SrzooError
 from .registry import KINDS, Entry, Registry, make_register
 
 ENTRY_POINT_GROUP = "srzoo"
@@ -153,12 +154,18 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
 
     Returns:
         The name the plugin was registered under.
+
+    Raises:
+        SrzooError: a plugin of that name is already registered.
     """
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     with _lock:
         loaded = state()
-        _extra.append((name, plugin))
+        if name in loaded.plugins:
+            raise SrzooError(f"a plugin named {name!r} is already registered; pass another name=")
         _register_hooks(loaded, PluginInfo(name, None, None, repr(plugin)), plugin)
+        if loaded.plugins[name].error is None:  # a broken plugin is reported once, not on every reload
+            _extra.append((name, plugin))
     return name
 
 
@@ -166,6 +173,11 @@ def unregister_plugin(name: str) -> None:
     """Remove a plugin registered with :func:`register_plugin` and what it registered."""
     global _state
     with _lock:
+        if name not in (n for n, _ in _extra):
+            raise SrzooError(
+                f"no plugin named {name!r} was registered with srzoo.register_plugin; "
+                "installed plugins are removed by uninstalling their distribution"
+            )
         _extra[:] = [(n, p) for n, p in _extra if n != name]
         _state = None  # rebuilt on next use, cheaply: entry points are imported once by Python
 

@@ -452,8 +452,18 @@ def write_image(
         options = {"lossless": True}
     elif fmt == "PNG":
         options = {"compress_level": 6}
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_save(Image.fromarray(np.ascontiguousarray(array)), target, fmt, options)
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder; give an image file name")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{target}: {parent} is a file, not a folder")
+            break
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_save(Image.fromarray(np.ascontiguousarray(array)), target, fmt, options)
+    except OSError as exc:
+        raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
     return target
 
 

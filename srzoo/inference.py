@@ -351,7 +351,7 @@ def optimize_for_inference(
     """
     if not isinstance(model, SRModel):
         raise InputError(f"optimize_for_inference expects an srzoo.SRModel, got {type(model).__name__}")
-    # the recipe is immutable (and holds read-only mappings deepcopy cannot copy): share it
+    # the recipe is immutable: share it rather than copy it
     clone = copy.deepcopy(model, memo={id(model.recipe): model.recipe}).eval()
     for p in clone.parameters():
         p.requires_grad_(False)

@@ -22,10 +22,9 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from .errors import RecipeError
@@ -222,6 +221,31 @@ class Recipe:
         return parse_recipe(raw, source=self.source)
 
 
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that, unlike ``types.MappingProxyType``, pickles and deep-copies, so that
+    models holding a recipe can be saved with ``torch.save`` or copied (EMA, ``copy.deepcopy``)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return (FrozenMapping, (self._data,))
+
+
 # --------------------------------------------------------------------------- parsing helpers
 
 
@@ -265,7 +289,7 @@ class _Reader:
         return tuple(value)
 
     def args(self, key: str = "args") -> Mapping[str, Any]:
-        return MappingProxyType(dict(self.get(key, dict, {}, what="a table of arguments")))
+        return FrozenMapping(dict(self.get(key, dict, {}, what="a table of arguments")))
 
     def positive(self, key: str, kind: type, default: Any = ...) -> Any:
         types: tuple[type, ...] = (int,) if kind is int else (int, float)
@@ -335,7 +359,7 @@ def _parse_optimizer(table: Any, source: str, path: str) -> Optimizer:
         betas=(float(betas[0]), float(betas[1])),
         momentum=float(reader.get("momentum", (int, float), 0.0)),
         weight_decay=float(reader.get("weight_decay", (int, float), 0.0)),
-        lr_multipliers=MappingProxyType({k: float(v) for k, v in multipliers.items()}),
+        lr_multipliers=FrozenMapping({k: float(v) for k, v in multipliers.items()}),
     )
     reader.finish()
     return optimizer
@@ -500,7 +524,7 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
         license=reader.get("license", str, ""),
         train=None if train_table is None else _parse_train(train_table, source, node_names),
         source=source,
-        raw=MappingProxyType(copy.deepcopy(dict(data))),
+        raw=FrozenMapping(copy.deepcopy(dict(data))),
     )
     reader.finish()
     return recipe

@@ -54,4 +54,6 @@ def throwaway_plugin():
 
     yield register
     for name in names:
-        _plugins.unregister_plugin(name)
+        if any(registered == name for registered, _ in _plugins._extra):  # broken ones were never kept
+            _plugins.unregister_plugin(name)
+    _plugins.reload()

@@ -133,8 +133,8 @@ def test_dtype_and_shape(dtype):
 
 def test_output_size_convention():
     assert output_size(33, 20, 4, "down") == (9, 5)
-    assert output_size(5, 7, 1.5, "up") == (round(7.5), round(10.5))
-    assert imresize(torch.rand(1, 1, 5, 7), 1.5, "up").shape[-2:] == (8, 10)
+    assert output_size(5, 7, 1.5, "up") == (8, 11)  # MATLAB: ceil(scale * size)
+    assert imresize(torch.rand(1, 1, 5, 7), 1.5, "up").shape[-2:] == (8, 11)
 
 
 def test_registered_factory_downsamples_and_module_repr():
@@ -222,13 +222,10 @@ def test_bad_input(x, message):
         imresize(x, 2)
 
 
-def test_too_small_for_scale():
-    with pytest.raises(
-        InputError,
-        match=r"^x of size 1x1 is too small for direction='up', scale=0.4: the output would be 0x0; "
-        r"use an input of at least 2 pixels per side$",
-    ):
-        imresize(torch.rand(1, 1, 1, 1), 0.4, "up")
+def test_tiny_inputs_keep_at_least_one_pixel():
+    # MATLAB's output size ceil(size * m) is never 0 for a non-empty input
+    assert imresize(torch.rand(1, 1, 1, 1), 4).shape[-2:] == (1, 1)
+    assert imresize(torch.rand(1, 1, 1, 3), 0.4, "up").shape[-2:] == (1, 2)
 
 
 @pytest.mark.parametrize(
@@ -263,3 +260,11 @@ def test_cuda_matches_cpu(rounding):
     x32 = x.float().cuda().requires_grad_(True)
     imresize(x32, 4).sum().backward()
     assert x32.grad is not None and x32.grad.device.type == "cuda"
+
+
+@pytest.mark.parametrize(("size", "scale", "expected"), [(3, 1.5, 5), (1, 2.5, 3), (7, 1.5, 11), (5, 4, 20)])
+def test_up_size_is_matlab_ceil(size, scale, expected):
+    up = srzoo.create("degradation", "bicubic", scale=scale, direction="up")
+    assert up(torch.rand(1, 3, size, size)).shape[-2:] == (expected, expected)
+    torch_up = srzoo.create("degradation", "torch-bicubic", scale=scale, direction="up")
+    assert torch_up(torch.rand(1, 3, size, size)).shape[-2:] == (expected, expected)

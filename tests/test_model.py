@@ -230,3 +230,19 @@ def test_node_names_that_are_module_attributes_are_refused(test_plugin):
         RecipeError, match=r"key 'nodes\[0\].name': 'half' is an nn.Module attribute; rename the node"
     ):
         srzoo.build(recipe)
+
+
+def test_models_deep_copy_and_save_whole(tmp_path: Path):
+    import copy
+    import pickle
+
+    model = srzoo.build("bicubic-x4")
+    twin = copy.deepcopy(model)
+    assert twin.recipe == model.recipe and twin is not model
+    torch.save(model, tmp_path / "whole.pt")
+    loaded = torch.load(tmp_path / "whole.pt", weights_only=False)
+    lr = torch.rand(1, 3, 5, 4)
+    assert torch.equal(loaded(lr), model(lr))
+    assert pickle.loads(pickle.dumps(model.recipe)) == model.recipe
+    with pytest.raises(TypeError):
+        model.recipe.node("sr").args["scale"] = 3  # recipes stay read-only

@@ -150,3 +150,31 @@ def test_register_rejects_empty_name(throwaway_plugin):
 
     with pytest.warns(_plugins.PluginWarning, match="expected a non-empty string"):
         throwaway_plugin(_plugin("e", srzoo_register_generators=hook), "empty-name")
+
+
+def test_register_plugin_refuses_a_taken_name_and_unregister_an_unknown_one(throwaway_plugin):
+    def hook(register):
+        register("dup-net", "torch.nn:Identity")
+
+    with pytest.raises(
+        SrzooError, match=r"a plugin named 'stagegan' is already registered; pass another name="
+    ):
+        srzoo.register_plugin(_plugin("x", srzoo_register_generators=hook), "stagegan")
+    assert _plugins.state().plugins["stagegan"].error is None
+    throwaway_plugin(_plugin("y", srzoo_register_generators=hook), "mine")
+    with pytest.raises(SrzooError, match=r"a plugin named 'mine' is already registered"):
+        srzoo.register_plugin(_plugin("z", srzoo_register_generators=hook), "mine")
+    with pytest.raises(
+        SrzooError, match=r"no plugin named 'never' was registered with srzoo.register_plugin"
+    ):
+        srzoo.unregister_plugin("never")
+
+
+def test_a_broken_runtime_plugin_is_not_retried_on_reload(throwaway_plugin):
+    def hook(register):
+        raise RuntimeError("broken once")
+
+    with pytest.warns(_plugins.PluginWarning, match="broken once"):
+        throwaway_plugin(_plugin("b", srzoo_register_generators=hook), "broken-once")
+    _plugins.reload()
+    assert "broken-once" not in _plugins.state().plugins  # no second warning (warnings are errors here)

@@ -1,7 +1,7 @@
 """MATLAB-exact bicubic ``imresize`` in torch: the literature's degradation.
 
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
-``direction="up"`` enlarges to ``(N, C, round(H * scale), round(W * scale))``. Each axis is one
+``direction="up"`` enlarges to ``(N, C, ceil(H * scale), ceil(W * scale))``. Each axis is one
 product with a banded weight matrix, done block by block (see :mod:`srzoo_plugins.bicubic._weights`),
 so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces
 what MATLAB does to uint8 images.
@@ -48,17 +48,12 @@ def output_size(height: int, width: int, scale: float, direction: Direction = "d
     """The ``(height, width)`` that :func:`imresize` returns for an input of ``(height, width)``."""
     if direction == "down":
         return math.ceil(height / scale), math.ceil(width / scale)
-    return round(height * scale), round(width * scale)
+    return math.ceil(height * scale), math.ceil(width * scale)
 
 
 def _check_input(x: object, scale: float, direction: Direction) -> tuple[int, int]:
     check_image_batch(x, "x", channels=None, unit_range=False)
     out_h, out_w = output_size(x.shape[-2], x.shape[-1], scale, direction)
-    if out_h < 1 or out_w < 1:
-        raise InputError(
-            f"x of size {x.shape[-2]}x{x.shape[-1]} is too small for direction={direction!r}, scale={scale:g}: "
-            f"the output would be {out_h}x{out_w}; use an input of at least {math.ceil(0.5 / scale)} pixels per side"
-        )
     return out_h, out_w
 
 
@@ -103,7 +98,7 @@ def imresize(
         x: ``(N, C, H, W)`` float tensor, any value range (``[0, 1]`` when ``rounding`` is used).
         scale: positive factor, integer or fractional.
         direction: ``"down"`` gives ``(N, C, ceil(H / scale), ceil(W / scale))``, ``"up"`` gives
-            ``(N, C, round(H * scale), round(W * scale))``.
+            ``(N, C, ceil(H * scale), ceil(W * scale))``.
         rounding: ``"none"``: plain float result, differentiable, unclamped. ``"per-pass"``: emulate
             MATLAB on a uint8 image (the input is snapped to the 8-bit grid, then each 1-D pass is
             rounded half away from zero and saturated to ``[0, 255]``); this reproduces the ×2–×4 LR

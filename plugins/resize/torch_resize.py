@@ -20,7 +20,7 @@ class TorchResize(nn.Module):
     """Resize ``(N, C, H, W)`` by ``scale`` with ``F.interpolate``.
 
     ``direction="down"`` gives ``(N, C, ceil(H/scale), ceil(W/scale))`` (antialiased for bicubic and
-    bilinear); ``direction="up"`` gives ``(N, C, round(H*scale), round(W*scale))``. Float in, float
+    bilinear); ``direction="up"`` gives ``(N, C, ceil(H*scale), ceil(W*scale))``. Float in, float
     out, value range unchanged (no clamping).
     """
 
@@ -40,7 +40,7 @@ class TorchResize(nn.Module):
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         if self.direction == "down":
             return math.ceil(h / self.scale), math.ceil(w / self.scale)
-        return round(h * self.scale), round(w * self.scale)
+        return math.ceil(h * self.scale), math.ceil(w * self.scale)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_image_batch(x, "x", channels=None, unit_range=False)

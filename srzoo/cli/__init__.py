@@ -80,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             return EXIT_USAGE
+        except OSError as exc:  # a file system problem outside srzoo's own checks: still one line
+            if debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            return EXIT_USAGE
         except KeyboardInterrupt:
             err_console.print("interrupted")
             return 130

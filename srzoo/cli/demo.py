@@ -28,7 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"recipes to compare (default {DEFAULT_MODELS})",
     )
     parser.add_argument("--charts", default="all", metavar="C1,C2", help="charts to use (default all)")
-    parser.add_argument("--size", type=int, default=256, help="chart side in HR pixels (default 256)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=256,
+        help="chart side in HR pixels (default 256; cropped to a multiple of each scale)",
+    )
     parser.add_argument(
         "--degradation",
         default="bicubic",
@@ -84,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
             down = srzoo.create("degradation", args.degradation, scale=model.scale)
             metrics = {m: srzoo.create("metric", m, scale=model.scale) for m in metric_names}
             for chart in charts:
-                hr = hrs[chart][None]
+                side = args.size - args.size % model.scale  # HR cropped to a multiple of the scale (§6)
+                hr = hrs[chart][None, :, :side, :side]
                 lr = quantize_8bit(down(hr))  # as if the LR had been saved as a PNG
                 start = time.perf_counter()
                 sr = quantize_8bit(model(lr))

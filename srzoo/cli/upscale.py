@@ -86,7 +86,7 @@ def _expand(inputs: list[str]) -> list[str | Path]:
 def _targets(items: list[str | Path], out: Path) -> list[Path]:
     from srzoo.imageio import IMAGE_SUFFIXES
 
-    if out.suffix.lower() in IMAGE_SUFFIXES:
+    if out.suffix.lower() in IMAGE_SUFFIXES and not out.is_dir():
         if len(items) != 1:
             raise SrzooError(
                 f"--out {out}: an image file takes exactly one input, got {len(items)}; give a folder"
