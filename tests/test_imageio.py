@@ -308,7 +308,7 @@ def test_write_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", failing_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match=r"keep.png: cannot write the image \(disk full\)$"):
         write_image(torch.ones(3, 4, 4), target)
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
