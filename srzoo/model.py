@@ -90,7 +90,8 @@ class SRModel(nn.Module):
         """Upscale ``lr``.
 
         Args:
-            lr: ``(N, 3, h, w)`` float RGB in ``[0, 1]``.
+            lr: ``(N, 3, h, w)`` float RGB in ``[0, 1]``, any float dtype (the networks run in their
+                weights' dtype; the result comes back in ``lr``'s).
             return_intermediates: return every node's output (e.g. MR, semantic map, stage outputs)
                 as a dict of ``[0, 1]`` images cropped to the input's extent, with ``"sr"`` for the
                 final output; incompatible with ``tile``.
@@ -104,14 +105,17 @@ class SRModel(nn.Module):
             ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]``, or the dict described above.
         """
         check_image_batch(lr, "lr")
+        # run in the weights' dtype (a float16 input to a float32 model, or the reverse), answer in lr's
+        weight = next(self.parameters(), None)
+        x = lr if weight is None else lr.to(weight.dtype)
         if tile is not None:
             if return_intermediates:
                 raise InputError("return_intermediates cannot be combined with tile; upscale without tiling")
-            return self._forward_tiled(lr, tile, tile_overlap)
-        outputs = self._forward_whole(lr)
+            return self._forward_tiled(x, tile, tile_overlap).to(lr.dtype)
+        outputs = self._forward_whole(x)
         if return_intermediates:
-            return outputs
-        return outputs["sr"]
+            return {name: value.to(lr.dtype) for name, value in outputs.items()}
+        return outputs["sr"].to(lr.dtype)
 
     def _forward_whole(self, lr: torch.Tensor) -> dict[str, torch.Tensor]:
         low, high = self.recipe.value_range

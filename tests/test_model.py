@@ -246,3 +246,16 @@ def test_models_deep_copy_and_save_whole(tmp_path: Path):
     assert pickle.loads(pickle.dumps(model.recipe)) == model.recipe
     with pytest.raises(TypeError):
         model.recipe.node("sr").args["scale"] = 3  # recipes stay read-only
+
+
+def test_input_dtype_is_matched_to_the_weights(test_plugin):
+    model = srzoo.build(_graph_recipe(input_multiple=2))
+    lr = torch.rand(1, 3, 5, 6)
+    with torch.no_grad():
+        reference = model(lr)
+        half_in = model(lr.half())  # float32 weights, float16 input: runs in float32
+        assert half_in.dtype == torch.float16
+        torch.testing.assert_close(half_in.float(), reference, atol=2e-3, rtol=0)
+        bf16_model = srzoo.build(_graph_recipe(input_multiple=2)).to(torch.bfloat16)
+        assert bf16_model(lr).dtype == torch.float32
+        assert model(lr.half(), return_intermediates=True)["mr"].dtype == torch.float16
