@@ -39,7 +39,8 @@ class UnknownNameError(SrzooError, KeyError):
         elif self.known and len(self.known) <= 12:
             hint = "registered: " + ", ".join(self.known)
         elif self.known:
-            hint = f"run `srzoo list {kind}` to see the {len(self.known)} registered names"
+            command = f"srzoo list {kind}" if " " not in kind else "srzoo list"
+            hint = f"run `{command}` to see the {len(self.known)} registered names"
         else:
             hint = "no plugin registers any; run `srzoo plugins` to check for broken plugins"
         super().__init__(f"unknown {kind} {name!r}; {hint}")

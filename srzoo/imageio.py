@@ -1,7 +1,7 @@
 """Reading and writing images as float RGB tensors in ``[0, 1]``, with deliberate conversions.
 
 What :func:`read_image` does with each kind of file (the same everywhere in srzoo: datasets, ``srzoo
-upscale``, ``srzoo bench``):
+upscale``, ``srzoo demo``):
 
 - **8-bit RGB** (PNG, JPEG, BMP, TIFF, WebP...): ``value / 255``.
 - **Grayscale** (``L``, 1-bit, 16-bit): the gray channel is replicated to R, G and B, so that

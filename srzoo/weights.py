@@ -61,6 +61,8 @@ def _converter_for(
 def read_state_dict(model: SRModel, path: str | Path) -> dict[str, torch.Tensor]:
     """Read the state dict stored in ``path`` for ``model`` (``.safetensors`` or a converter's format)."""
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder; give the weights file itself")
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
     suffix = path.suffix.lower()

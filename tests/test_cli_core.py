@@ -172,3 +172,40 @@ def test_demo_bad_chart(tmp_path: Path, capsys):
     assert main(["demo", "--charts", "mandrill", "--out", str(tmp_path / "d")]) == 2
     assert "error: --charts: unknown chart 'mandrill'" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_plural_kinds_json_descriptions_and_markup_safe_text(tmp_path: Path, capsys):
+    assert main(["list", "losses"]) == 0
+    assert "losses (" in capsys.readouterr().out
+    assert main(["list", "recipes", "--json"]) == 0
+    recipes = json.loads(capsys.readouterr().out)["recipe"]
+    assert all(r["description"] for r in recipes)
+    out = tmp_path / "y[red].png"  # rich markup in a path must be printed as typed
+    assert main(["upscale", "chart:text", "-m", "bicubic-x4", "-o", str(out)]) == 0
+    assert out.is_file() and "y[red].png" in capsys.readouterr().out.replace("\n", "")
+
+
+def test_weights_folder_and_unwritable_out_give_one_line(tmp_path: Path, capsys):
+    assert (
+        main(
+            [
+                "upscale",
+                "chart:text",
+                "-m",
+                "bicubic-x4",
+                "-o",
+                str(tmp_path / "a.png"),
+                "--weights",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    assert "is a folder; give the weights file itself" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["upscale", "chart:text", "-m", "bicubic-x4", "-o", str(tmp_path / "file" / "x.png")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err.replace("\n", "")
+    folder = tmp_path / "dir.png"
+    folder.mkdir()
+    assert main(["upscale", "chart:text", "-m", "bicubic-x4", "-o", str(folder)]) == 0
+    assert (folder / "text.png").is_file()  # an existing folder is a folder, whatever its name

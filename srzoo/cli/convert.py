@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rich.markup import escape
+
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console
@@ -67,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     state = model.state_dict()
     parameters = sum(p.numel() for p in model.parameters())
     console.print(
-        f"[green]wrote[/] {out}: {len(state)} tensors, {parameters:,} parameters for recipe "
-        f"[bold]{model.recipe.name}[/] from {source.name} (sha256 {digest[:12]}…)",
+        f"[green]wrote[/] {escape(str(out))}: {len(state)} tensors, {parameters:,} parameters for recipe "
+        f"[bold]{escape(model.recipe.name)}[/] from {escape(source.name)} (sha256 {digest[:12]}…)",
         highlight=False,
         soft_wrap=True,
     )

@@ -136,5 +136,5 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     console.print(table)
-    console.print(f"wrote {len(written)} panels and results.json to {out}/")
+    console.print(f"wrote {len(written)} panels and results.json to {out}/", markup=False)
     return 0

@@ -49,8 +49,8 @@ def _show_component(entry: Entry) -> None:
     table = Table(title=f"{entry.kind} {entry.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("plugin", entry.plugin)
-    table.add_row("factory", entry.target if isinstance(entry.target, str) else repr(entry.target))
+    table.add_row("plugin", escape(entry.plugin))
+    table.add_row("factory", escape(entry.target if isinstance(entry.target, str) else repr(entry.target)))
     for key, value in _metadata_rows(entry.metadata):
         table.add_row(key, escape(value))
     console.print(table)
@@ -67,7 +67,7 @@ def _show_recipe(entry: Entry, count: bool) -> None:
     table.add_row("scale", f"×{recipe.scale}")
     table.add_row("paper", escape(recipe.paper))
     table.add_row("license", escape(recipe.license))
-    table.add_row("plugin / file", f"{entry.plugin} / {recipe.source}")
+    table.add_row("plugin / file", escape(f"{entry.plugin} / {recipe.source}"))
     table.add_row("value range", f"{recipe.value_range[0]:g} … {recipe.value_range[1]:g} (API edge: 0 … 1)")
     table.add_row("input multiple", f"{recipe.input_multiple} LR pixels ({recipe.pad_mode} padding)")
     if recipe.train is not None:
@@ -105,10 +105,10 @@ def _show_recipe(entry: Entry, count: bool) -> None:
     for node in recipe.nodes:
         args = ", ".join(f"{k}={v!r}" for k, v in node.args.items())
         nodes.add_row(
-            node.name,
+            escape(node.name),
             node.kind,
-            node.component,
-            ", ".join(node.inputs),
+            escape(node.component),
+            escape(", ".join(node.inputs)),
             escape(args),
             f"{params[node.name]:,}" if node.name in params else "-",
         )

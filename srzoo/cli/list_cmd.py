@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from rich.markup import escape
 from rich.table import Table
 
 from srzoo import _plugins
@@ -25,10 +26,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def normalise_kind(kind: str) -> str:
     """Accept ``generators`` for ``generator`` and so on; raise with suggestions otherwise."""
-    singular = kind[:-1] if kind.endswith("s") and kind[:-1] in KINDS else kind
+    plurals = {("losses" if k == "loss" else f"{k}s"): k for k in KINDS}
+    singular = plurals.get(kind, kind)
     if singular not in KINDS:
         raise UnknownNameError("kind", kind, KINDS)
     return singular
+
+
+def _description(entry: Entry) -> str:
+    """The plain-text description: a recipe's from its file, a component's from its metadata."""
+    if entry.kind == "recipe":
+        from srzoo.api import get_recipe
+
+        try:
+            return get_recipe(entry.name).description
+        except SrzooError as exc:
+            return f"invalid: {exc}"
+    return str(entry.metadata.get("description", ""))
 
 
 def _summary(entry: Entry) -> str:
@@ -38,9 +52,9 @@ def _summary(entry: Entry) -> str:
         try:
             recipe = get_recipe(entry.name)
         except SrzooError as exc:
-            return f"[red]invalid: {exc}[/]"
-        return f"×{recipe.scale}  {recipe.description}"
-    return str(entry.metadata.get("description", ""))
+            return f"[red]invalid: {escape(str(exc))}[/]"
+        return f"×{recipe.scale}  {escape(recipe.description)}"
+    return escape(str(entry.metadata.get("description", "")))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         document = {
             kind: [
-                {"name": e.name, "plugin": e.plugin, "description": str(e.metadata.get("description", ""))}
+                {"name": e.name, "plugin": e.plugin, "description": _description(e)}
                 for e in registry.entries(kind)
             ]
             for kind in kinds
@@ -67,6 +81,6 @@ def run(args: argparse.Namespace) -> int:
         table.add_column("plugin", style="dim")
         table.add_column("description")
         for entry in entries:
-            table.add_row(entry.name, entry.plugin, _summary(entry))
+            table.add_row(escape(entry.name), escape(entry.plugin), _summary(entry))
         console.print(table)
     return 0

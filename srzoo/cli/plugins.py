@@ -38,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
             status = "[green]ok[/]"
             registers = (
                 "\n".join(
-                    f"{kind}: {', '.join(names)}" for kind, names in state.registry.by_plugin(name).items()
+                    escape(f"{kind}: {', '.join(names)}")
+                    for kind, names in state.registry.by_plugin(name).items()
                 )
                 or "[dim]nothing[/]"
             )
-        table.add_row(name, distribution, status, registers)
+        table.add_row(escape(name), escape(distribution), status, registers)
     console.print(table)
     for conflict in state.registry.conflicts():
         console.print(f"[bold red]conflict:[/] {escape(str(conflict))}", highlight=False)

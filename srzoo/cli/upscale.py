@@ -128,5 +128,8 @@ def run(args: argparse.Namespace) -> int:
             write_image(sr[0], target)
             bar.advance(task)
     where = targets[0] if len(targets) == 1 else targets[0].parent
-    console.print(f"wrote {len(targets)} image(s) upscaled ×{model.scale} by {model.recipe.name} to {where}")
+    console.print(
+        f"wrote {len(targets)} image(s) upscaled ×{model.scale} by {model.recipe.name} to {where}",
+        markup=False,
+    )
     return 0
