@@ -206,3 +206,10 @@ def test_train_length_and_lr_multipliers():
     ):
         parse_recipe(_with(train={"optimizer": {"lr_multipliers": {"x": "fast"}}}))
     assert srzoo.get_recipe("srcnn-x4").train.optimizer.lr_multipliers == {"stages.sr.reconstruct": 0.1}
+
+
+def test_training_crops_fit_every_recipes_scale():
+    for name in srzoo.list_models():
+        train = srzoo.get_recipe(name).train
+        if train is not None and train.patch_size is not None:
+            assert train.patch_size % srzoo.get_recipe(name).scale == 0, name
