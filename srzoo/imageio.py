@@ -248,15 +248,23 @@ def _decode_png16(file: Path) -> np.ndarray:
         raise InputError(
             f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing"
         )
+    if width == 0 or height == 0:
+        raise InputError(f"{file}: the PNG is {width}x{height} pixels; an image needs at least 1x1")
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and width * height > 2 * limit:  # Pillow's own decompression-bomb rule
+        raise InputError(
+            f"{file}: {width}x{height} pixels exceeds Pillow's limit of {2 * limit}; if you trust the file, "
+            "raise PIL.Image.MAX_IMAGE_PIXELS (None disables the check)"
+        )
     bpp, stride = 2 * channels, 2 * channels * width
+    expected = height * (stride + 1)
     try:
-        raw = zlib.decompress(b"".join(idat))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(b"".join(idat), expected + 1)  # never inflate more than the image holds
     except zlib.error as exc:
         raise InputError(f"{file}: corrupt PNG image data ({exc})") from None
-    if len(raw) != height * (stride + 1):
-        raise InputError(
-            f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {height * (stride + 1)})"
-        )
+    if len(raw) != expected:
+        raise InputError(f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {expected})")
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
     filters = rows[:, 0]
     if filters.max(initial=0) > 4:

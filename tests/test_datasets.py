@@ -396,3 +396,12 @@ def test_make_lr_on_gpu_matches_cpu() -> None:
     assert gpu.device.type == "cuda"
     assert (gpu.cpu() - cpu).abs().max() <= 1 / 255 + 1e-6
     assert make_mr(gpu, "bicubic", 4).device.type == "cuda"
+
+
+def test_facades_load_size_below_the_scale_is_refused(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "train").mkdir()
+    Image.new("RGB", (512, 256)).save(tmp_path / "train" / "1.jpg")
+    with pytest.raises(InputError, match=r"load_size=3 is smaller than the scale 8; use at least 8"):
+        srzoo.create("dataset", "facades", root=str(tmp_path), split="train", scale=8, load_size=3)

@@ -353,3 +353,18 @@ def test_set14_bridge_is_gray_replicated(data_dir: Path) -> None:
     x = read_image(path)
     assert x.shape == (3, 512, 512)
     assert torch.equal(x, gray.expand(3, -1, -1))
+
+
+def test_16bit_png_zero_size_and_pixel_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty16.png"
+    png = bytearray(encode_png16(np.zeros((5, 1, 3), dtype=np.uint16)))
+    png[16:20] = struct.pack(">I", 0)  # IHDR width = 0, then fix the chunk's CRC
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    empty.write_bytes(bytes(png))
+    with pytest.raises(InputError, match=r"empty16.png: the PNG is 0x5 pixels; an image needs at least 1x1"):
+        read_image(empty)
+    big = tmp_path / "big16.png"
+    big.write_bytes(encode_png16(np.zeros((20, 20, 3), dtype=np.uint16)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(InputError, match=r"big16.png: 20x20 pixels exceeds Pillow's limit of 200"):
+        read_image(big)

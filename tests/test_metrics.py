@@ -325,3 +325,13 @@ def test_one_thread_restores_the_setting():
     with pytest.raises(InputError, match="too small"):
         SSIM(scale=2)(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8))
     assert torch.get_num_threads() == before
+
+
+def test_non_finite_inputs_are_refused():
+    hr = torch.rand(2, 3, 32, 32)
+    sr = hr.clone()
+    sr[1, 0, 5, 5] = float("nan")
+    for name in ("psnr", "ssim", "gsm"):
+        metric = srzoo.create("metric", name, scale=2)
+        with pytest.raises(InputError, match=r"^sr contains NaN or infinite values"):
+            metric(sr, hr)

@@ -92,6 +92,10 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         ):
             raise InputError(f"load_size must be a positive integer or None, got {load_size!r}")
         side = load_size or FACADES_SIZE[0]
+        if side < self.scale:
+            raise InputError(
+                f"load_size={side} is smaller than the scale {self.scale}; use at least {self.scale}"
+            )
         if random_crop is not None and random_crop > side:
             raise InputError(
                 f"random_crop={random_crop} is larger than the {side}x{side} images; use at most {side}"

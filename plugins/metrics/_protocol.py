@@ -156,6 +156,9 @@ class Protocol:
             )
         if sr.device != hr.device:
             raise InputError(f"sr and hr must be on the same device, got {sr.device} and {hr.device}")
+        for name, x in (("sr", sr), ("hr", hr)):
+            if not torch.isfinite(x).all():
+                raise InputError(f"{name} contains NaN or infinite values; a score of them would be NaN")
         h, w = sr.shape[-2:]
         border = self.border
         if h - 2 * border < min_size or w - 2 * border < min_size:
