@@ -268,3 +268,13 @@ def test_up_size_is_matlab_ceil(size, scale, expected):
     assert up(torch.rand(1, 3, size, size)).shape[-2:] == (expected, expected)
     torch_up = srzoo.create("degradation", "torch-bicubic", scale=scale, direction="up")
     assert torch_up(torch.rand(1, 3, size, size)).shape[-2:] == (expected, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_reduced_precision_inputs_resize_in_float32(dtype):
+    x = torch.rand(1, 3, 16, 16).to(dtype)
+    up = srzoo.create("degradation", "bicubic", scale=4, direction="up")
+    y = up(x)
+    assert y.dtype == dtype
+    # only the final cast to the narrow dtype is lossy: at most one bfloat16 step near 1.0 (1/128)
+    assert (y.float() - up(x.float())).abs().max() <= (2**-8 if dtype == torch.bfloat16 else 2**-11)

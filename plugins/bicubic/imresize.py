@@ -123,11 +123,13 @@ def imresize(
     factor = 1.0 / scale if direction == "down" else scale
     in_h, in_w = x.shape[-2:]
     # float64 throughout when emulating uint8, so that ties fall as in MATLAB's double arithmetic
-    work = torch.float64 if rounding != "none" else x.dtype
+    # float16/bfloat16 would quantise the weights too: resize those in float32 and cast back
+    reduced = x.dtype in (torch.float16, torch.bfloat16)
+    work = torch.float64 if rounding != "none" else (torch.float32 if reduced else x.dtype)
     rows = resize_blocks(in_h, out_h, factor, antialias, x.device, work)
     cols = resize_blocks(in_w, out_w, factor, antialias, x.device, work)
     if rounding == "none":
-        return _resize_cols(_resize_rows(x, rows), cols)
+        return _resize_cols(_resize_rows(x.to(work), rows), cols).to(x.dtype)
     y = _resize_rows(_round_uint8(x.detach().to(work) * 255.0), rows)
     if rounding == "per-pass":
         y = _round_uint8(y)
