@@ -38,6 +38,15 @@ def check_image_batch(
     return x
 
 
+def round_uint8(x: torch.Tensor) -> torch.Tensor:
+    """MATLAB's cast to uint8 of a ``[0, 255]``-scaled tensor: ``floor(x + 0.5)`` saturated to ``[0, 255]``.
+
+    That is rounding half away from zero on the values that survive saturation (for ``x >= 0.5`` an
+    inexact ``x + 0.5`` never crosses an integer). Shape, dtype and device are kept.
+    """
+    return torch.floor(x + 0.5).clamp_(0.0, 255.0)
+
+
 def pad_to_multiple(x: torch.Tensor, multiple: int, mode: str) -> tuple[torch.Tensor, tuple[int, int]]:
     """Pad ``(N, C, H, W)`` at the bottom/right to multiples of ``multiple``.
 

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ._imageops import round_uint8
 from .errors import InputError
 
 __all__ = [
@@ -398,7 +399,7 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
         >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
         tensor([128., 255.,   0.])
     """
-    return torch.floor(x * 255.0 + 0.5).clamp_(0.0, 255.0) / 255.0
+    return round_uint8(x * 255.0) / 255.0
 
 
 def write_image(

@@ -11,6 +11,7 @@ import torch
 
 from . import _plugins
 from .errors import WeightsError
+from .registry import Entry
 
 if TYPE_CHECKING:
     from torch import nn
@@ -52,8 +53,6 @@ def _converter_for(
         entry = registry.get(node.kind, node.component)
         reference = dict(entry.metadata.get("converters", {})).get(suffix)
         if reference is not None:
-            from .registry import Entry
-
             return Entry(entry.kind, f"{entry.name} converter", reference, entry.plugin).load()
     return None
 

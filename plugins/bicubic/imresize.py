@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo._imageops import check_image_batch, round_uint8
 from srzoo.errors import InputError
 
 from ._weights import Block, resize_blocks
@@ -71,15 +71,6 @@ def _resize_cols(x: torch.Tensor, blocks: tuple[Block, ...]) -> torch.Tensor:
     return torch.cat([torch.matmul(x[..., b.lo : b.hi], b.matrix.t()) for b in blocks], dim=-1)
 
 
-def _round_uint8(x: torch.Tensor) -> torch.Tensor:
-    """MATLAB's cast to uint8 on a ``[0, 255]``-scaled tensor: ``floor(x + 0.5)`` saturated to ``[0, 255]``.
-
-    That is rounding half away from zero on the values that survive saturation (for ``x >= 0.5`` an
-    inexact ``x + 0.5`` never crosses an integer).
-    """
-    return torch.floor(x + 0.5).clamp_(0.0, 255.0)
-
-
 def imresize(
     x: torch.Tensor,
     scale: float,
@@ -130,10 +121,10 @@ def imresize(
     cols = resize_blocks(in_w, out_w, factor, antialias, x.device, work)
     if rounding == "none":
         return _resize_cols(_resize_rows(x.to(work), rows), cols).to(x.dtype)
-    y = _resize_rows(_round_uint8(x.detach().to(work) * 255.0), rows)
+    y = _resize_rows(round_uint8(x.detach().to(work) * 255.0), rows)
     if rounding == "per-pass":
-        y = _round_uint8(y)
-    y = _round_uint8(_resize_cols(y, cols))
+        y = round_uint8(y)
+    y = round_uint8(_resize_cols(y, cols))
     return (y / 255.0).to(x.dtype)
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from srzoo import _plugins
 from srzoo.errors import SrzooError, UnknownNameError
+from srzoo.recipe import Recipe
 from srzoo.registry import KINDS, Entry
 
 from ._console import console
@@ -33,28 +34,32 @@ def normalise_kind(kind: str) -> str:
     return singular
 
 
+def _read_recipe(entry: Entry) -> Recipe | str:
+    """The recipe behind a recipe entry, or the one-line reason it does not validate."""
+    from srzoo.api import get_recipe
+
+    try:
+        return get_recipe(entry.name)
+    except SrzooError as exc:
+        return str(exc)
+
+
 def _description(entry: Entry) -> str:
     """The plain-text description: a recipe's from its file, a component's from its metadata."""
-    if entry.kind == "recipe":
-        from srzoo.api import get_recipe
-
-        try:
-            return get_recipe(entry.name).description
-        except SrzooError as exc:
-            return f"invalid: {exc}"
-    return str(entry.metadata.get("description", ""))
+    if entry.kind != "recipe":
+        return str(entry.metadata.get("description", ""))
+    recipe = _read_recipe(entry)
+    return f"invalid: {recipe}" if isinstance(recipe, str) else recipe.description
 
 
 def _summary(entry: Entry) -> str:
-    if entry.kind == "recipe":
-        from srzoo.api import get_recipe
-
-        try:
-            recipe = get_recipe(entry.name)
-        except SrzooError as exc:
-            return f"[red]invalid: {escape(str(exc))}[/]"
-        return f"×{recipe.scale}  {escape(recipe.description)}"
-    return escape(str(entry.metadata.get("description", "")))
+    """The table cell (rich markup): recipes also show their scale, invalid ones in red."""
+    if entry.kind != "recipe":
+        return escape(_description(entry))
+    recipe = _read_recipe(entry)
+    if isinstance(recipe, str):
+        return f"[red]invalid: {escape(recipe)}[/]"
+    return f"×{recipe.scale}  {escape(recipe.description)}"
 
 
 def run(args: argparse.Namespace) -> int:
