@@ -34,6 +34,7 @@ __all__ = [
     "LossTerm",
     "Node",
     "Optimizer",
+    "Published",
     "Recipe",
     "Schedule",
     "TrainSpec",
@@ -45,6 +46,10 @@ INPUT_NAME = "lr"
 NODE_KINDS = ("generator", "degradation")
 GROUND_TRUTH_KEYS = ("hr", "lr", "semantic")
 PAD_MODES = ("reflect", "replicate", "constant")
+LOSS_LEVELS = ("output", "all")
+TRAIN_STAGES = ("joint", "sequential")
+PUBLISHED_METRICS = ("psnr", "ssim", "gsm")
+Y_CONVENTIONS = ("rounded", "unrounded")
 OUTPUT_ALIAS = "sr"
 """``return_intermediates`` returns the output under this name too, so no other node may use it."""
 _NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -109,6 +114,28 @@ class LossTerm:
     target: str | None = None
     critic: str | None = None
     args: Mapping[str, Any] = field(default_factory=dict)
+    levels: str = "output"
+    """``"output"``: the node's output alone; ``"all"``: every level of a pyramid generator's
+    ``forward_pyramid`` (LapSRN's per-level Charbonnier loss), each against the target resized to it."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """A value a paper reports for this recipe, shown beside srzoo's measurement with the gap.
+
+    Attributes:
+        dataset: the benchmark set, e.g. ``"set5"``.
+        metric: ``"psnr"``, ``"ssim"`` or ``"gsm"``.
+        value: the published number.
+        y: the Y convention it was measured with: ``"rounded"`` or ``"unrounded"``.
+        source: who published it (paper, table).
+    """
+
+    dataset: str
+    metric: str
+    value: float
+    y: str = "rounded"
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +188,19 @@ class TrainSpec:
     schedule: Schedule = field(default_factory=Schedule)
     losses: tuple[LossTerm, ...] = ()
     critics: tuple[Critic, ...] = ()
+    stages: str = "joint"
+    """``"joint"`` trains every generator together (Stage-GAN eq. 10); ``"sequential"`` trains one
+    generator at a time in graph order, each on the outputs of the already trained ones."""
+    critic_steps: int = 1
+    """Critic updates per generator update."""
+    grad_clip: float | None = None
+    """Clip each network's gradient norm to this value; ``None`` does not clip."""
+    ema_decay: float | None = None
+    """Keep an exponential moving average of the generators with this decay (e.g. 0.999); the EMA
+    weights are validated and exported. ``None``: no EMA."""
+    degradation: str | Mapping[str, Any] | None = None
+    """How training LR images are made from HR: a registered degradation name, or a table
+    ``{name = ..., ...arguments}``. ``None``: MATLAB-exact ``bicubic`` at the recipe's scale."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +217,7 @@ class Recipe:
         pad_mode: how that padding is filled (``reflect`` falls back to ``replicate`` on tiny inputs).
         description, paper, license: shown by ``srzoo info``.
         train: the paper's training settings, or ``None``.
+        published: values papers report for this recipe (``srzoo bench`` shows the gap).
         source: where the recipe came from (a file path), for error messages.
     """
 
@@ -191,6 +232,7 @@ class Recipe:
     paper: str = ""
     license: str = ""
     train: TrainSpec | None = None
+    published: tuple[Published, ...] = ()
     source: str = "<recipe>"
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -410,7 +452,10 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
             target=r.get("target", str, None),
             critic=r.get("critic", str, None),
             args=r.args(),
+            levels=r.get("levels", str, "output"),
         )
+        if term.levels not in LOSS_LEVELS:
+            raise r.fail("levels", f"expected one of {', '.join(LOSS_LEVELS)}, got {term.levels!r}")
         r.finish()
         _check_refs(r, "node", [term.node], node_names)
         if (term.target is None) == (term.critic is None):
@@ -426,6 +471,14 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
             )
         losses.append(term)
     critic_optimizer = reader.get("critic_optimizer", dict, None)
+    stages = reader.get("stages", str, "joint")
+    if stages not in TRAIN_STAGES:
+        raise reader.fail("stages", f"expected one of {', '.join(TRAIN_STAGES)}, got {stages!r}")
+    degradation = reader.get("degradation", (str, dict), None, what="a degradation name or a table")
+    if isinstance(degradation, dict):
+        if not isinstance(degradation.get("name"), str):
+            raise reader.fail("degradation", 'a degradation table needs name = "REGISTERED_NAME"')
+        degradation = FrozenMapping(degradation)
     spec = TrainSpec(
         dataset=reader.get("dataset", str, None),
         batch_size=reader.positive("batch_size", int, 1),
@@ -439,9 +492,41 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
         schedule=_parse_schedule(reader.get("schedule", dict, {}), source),
         losses=tuple(losses),
         critics=tuple(critics),
+        stages=stages,
+        critic_steps=reader.positive("critic_steps", int, 1),
+        grad_clip=reader.positive("grad_clip", float, None),
+        ema_decay=_parse_decay(reader),
+        degradation=degradation,
     )
     reader.finish()
     return spec
+
+
+def _parse_decay(reader: _Reader) -> float | None:
+    decay = reader.get("ema_decay", (int, float), None)
+    if decay is not None and not 0.0 < decay < 1.0:
+        raise reader.fail("ema_decay", f"expected a number in (0, 1), e.g. 0.999, got {decay!r}")
+    return None if decay is None else float(decay)
+
+
+def _parse_published(items: list[Any], source: str) -> tuple[Published, ...]:
+    published = []
+    for i, item in enumerate(items):
+        r = _Reader(item, source, f"published[{i}]")
+        entry = Published(
+            dataset=r.get("dataset", str),
+            metric=r.get("metric", str),
+            value=float(r.get("value", (int, float))),
+            y=r.get("y", str, "rounded"),
+            source=r.get("source", str, ""),
+        )
+        r.finish()
+        if entry.metric not in PUBLISHED_METRICS:
+            raise r.fail("metric", f"expected one of {', '.join(PUBLISHED_METRICS)}, got {entry.metric!r}")
+        if entry.y not in Y_CONVENTIONS:
+            raise r.fail("y", f"expected one of {', '.join(Y_CONVENTIONS)}, got {entry.y!r}")
+        published.append(entry)
+    return tuple(published)
 
 
 def _check_refs(reader: _Reader, key: str, refs: tuple[str, ...] | list[str], known: set[str]) -> None:
@@ -523,6 +608,9 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
         paper=reader.get("paper", str, ""),
         license=reader.get("license", str, ""),
         train=None if train_table is None else _parse_train(train_table, source, node_names),
+        published=_parse_published(
+            reader.get("published", list, [], what="a list of [[published]] tables"), source
+        ),
         source=source,
         raw=FrozenMapping(copy.deepcopy(dict(data))),
     )

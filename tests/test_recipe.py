@@ -213,3 +213,54 @@ def test_training_crops_fit_every_recipes_scale():
         train = srzoo.get_recipe(name).train
         if train is not None and train.patch_size is not None:
             assert train.patch_size % srzoo.get_recipe(name).scale == 0, name
+
+
+def test_train_options_and_published_values():
+    recipe = parse_recipe(
+        _with(
+            train={
+                "stages": "sequential",
+                "critic_steps": 2,
+                "grad_clip": 1,
+                "ema_decay": 0.999,
+                "degradation": {"name": "chain", "steps": []},
+                "losses": [{"loss": "l1", "node": "sr", "target": "hr", "levels": "all"}],
+            },
+            published=[{"dataset": "set5", "metric": "psnr", "value": 28.42}],
+        )
+    )
+    train = recipe.train
+    assert (train.stages, train.critic_steps, train.grad_clip, train.ema_decay) == (
+        "sequential",
+        2,
+        1.0,
+        0.999,
+    )
+    assert dict(train.degradation) == {"name": "chain", "steps": []}
+    assert train.losses[0].levels == "all"
+    assert recipe.published[0].value == 28.42 and recipe.published[0].y == "rounded"
+    assert parse_recipe(MINIMAL).published == () and parse_recipe(_with(train={})).train.stages == "joint"
+    assert [p.value for p in srzoo.get_recipe("lapsrn-x4").published] == [31.54]
+    assert srzoo.get_recipe("lapsrn-x4").train.losses[0].levels == "all"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"train": {"stages": "both"}}, r"key 'train.stages': expected one of joint, sequential, got 'both'"),
+        ({"train": {"ema_decay": 1.5}}, r"key 'train.ema_decay': expected a number in \(0, 1\)"),
+        ({"train": {"critic_steps": 0}}, r"key 'train.critic_steps': expected a positive int"),
+        (
+            {"train": {"degradation": {"steps": []}}},
+            r"key 'train.degradation': a degradation table needs name",
+        ),
+        ({"published": [{"dataset": "set5", "metric": "lpips", "value": 1}]}, r"key 'published\[0\].metric'"),
+        (
+            {"published": [{"dataset": "set5", "metric": "psnr", "value": 1, "y": "x"}]},
+            r"key 'published\[0\].y'",
+        ),
+    ],
+)
+def test_train_options_errors(changes, message):
+    with pytest.raises(RecipeError, match=message):
+        parse_recipe(_with(**changes))
