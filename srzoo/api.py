@@ -28,7 +28,7 @@ def list_components(kind: str) -> list[str]:
         kind: one of ``generator``, ``discriminator``, ``degradation``, ``loss``, ``metric``,
             ``dataset``, ``recipe``.
 
-    Example:
+    Examples:
         >>> "bicubic" in srzoo.list_components("degradation")
         True
     """
@@ -65,7 +65,7 @@ def create(kind: str, name: str, **kwargs: Any) -> Any:
         UnknownNameError: an unknown kind or name (with suggestions).
         SrzooError: arguments the factory does not accept.
 
-    Example:
+    Examples:
         >>> down = srzoo.create("degradation", "bicubic", scale=4)
         >>> down(torch.rand(1, 3, 64, 64)).shape
         torch.Size([1, 3, 16, 16])
@@ -149,7 +149,7 @@ def build(name: str | Path | Recipe, *, weights: str | Path | None = None, **ove
     Raises:
         UnknownNameError, RecipeError, WeightsError: with one clear line each.
 
-    Example:
+    Examples:
         >>> model = srzoo.build("bicubic-x4")
         >>> model(torch.rand(1, 3, 8, 8)).shape
         torch.Size([1, 3, 32, 32])

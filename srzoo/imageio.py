@@ -104,10 +104,12 @@ def read_image(
         InputError: ``"<path>: <problem>"`` for a missing, empty, non-image, truncated or corrupt file,
             or an image with alpha when ``alpha="error"``.
 
-    Example:
-        >>> x = read_image("set5/HR/baby.png")
+    Examples:
+        >>> from srzoo.charts import make_chart
+        >>> path = write_image(make_chart("text", 64), "chart.png")
+        >>> x = read_image("chart.png")
         >>> x.shape, x.dtype
-        (torch.Size([3, 512, 512]), torch.float32)
+        (torch.Size([3, 64, 64]), torch.float32)
     """
     if alpha not in ("drop", "white", "error"):
         raise InputError(f"alpha must be 'drop', 'white' or 'error', got {alpha!r}")
@@ -395,7 +397,7 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     Values are clamped to ``[0, 1]`` (halves round up, i.e. away from zero, as MATLAB's ``uint8``).
     Shape, dtype and device are kept.
 
-    Example:
+    Examples:
         >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
         tensor([128., 255.,   0.])
     """

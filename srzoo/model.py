@@ -37,7 +37,7 @@ class SRModel(nn.Module):
         scale: the upscaling factor ``s``.
         stages: the recipe's components by node name (``nn.ModuleDict``).
 
-    Example:
+    Examples:
         >>> model = srzoo.build("bicubic-x4")
         >>> model(torch.rand(1, 3, 10, 7)).shape
         torch.Size([1, 3, 40, 28])

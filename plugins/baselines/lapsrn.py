@@ -105,7 +105,7 @@ class LapSRN(nn.Module):
         chroma: registered degradation that upsamples Cb and Cr when ``channels="y"``
             (``"bicubic"``: MATLAB's ``imresize``, as the authors' evaluation).
 
-    Example:
+    Examples:
         >>> model = LapSRN(scale=4, depth=2, chroma="torch-bicubic")
         >>> model(torch.rand(1, 3, 7, 5)).shape
         torch.Size([1, 3, 28, 20])

@@ -71,7 +71,7 @@ def charbonnier_loss(prediction: torch.Tensor, target: torch.Tensor, eps: float 
     Returns:
         A scalar tensor (``eps`` for identical inputs).
 
-    Example:
+    Examples:
         >>> charbonnier_loss(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2))
         tensor(0.0010)
     """

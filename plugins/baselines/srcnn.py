@@ -39,7 +39,7 @@ class SRCNN(nn.Module):
     Shape:
         ``(N, 3, H, W)`` RGB in ``[0, 1]`` → ``(N, 3, H, W)`` RGB (unclamped).
 
-    Example:
+    Examples:
         >>> model = SRCNN()
         >>> model(torch.rand(1, 3, 33, 33)).shape
         torch.Size([1, 3, 33, 33])

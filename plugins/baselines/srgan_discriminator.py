@@ -40,7 +40,7 @@ class SRGANDiscriminator(nn.Module):
         patch_size: the training patch size the dense layer is built for (96: a 6×6 map).
         hidden: units of the first dense layer (1024).
 
-    Example:
+    Examples:
         >>> critic = SRGANDiscriminator()
         >>> critic(torch.rand(2, 3, 96, 96)).shape
         torch.Size([2, 1])

@@ -58,7 +58,7 @@ class SRResNet(nn.Module):
         features: feature channels (64).
         channels: image channels (3).
 
-    Example:
+    Examples:
         >>> model = SRResNet(scale=4, num_blocks=2)
         >>> model(torch.rand(1, 3, 5, 7)).shape
         torch.Size([1, 3, 20, 28])

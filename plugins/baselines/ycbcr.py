@@ -53,7 +53,7 @@ def rgb_to_ycbcr(image: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N, 3, H, W)`` float YCbCr, Y in ``[16, 235] / 255``, Cb and Cr in ``[16, 240] / 255``.
 
-    Example:
+    Examples:
         >>> rgb_to_ycbcr(torch.ones(1, 3, 1, 1)).flatten() * 255
         tensor([235.0000, 128.0000, 128.0000])
     """

@@ -105,7 +105,7 @@ def imresize(
         InputError: ``x`` is not a non-empty float ``(N, C, H, W)`` tensor, an option is invalid, or
             the output would be empty.
 
-    Example:
+    Examples:
         >>> imresize(torch.rand(2, 3, 64, 48), 4).shape
         torch.Size([2, 3, 16, 12])
     """
@@ -131,7 +131,7 @@ def imresize(
 class Imresize(nn.Module):
     """Module form of :func:`imresize` (same arguments, fixed at construction).
 
-    Example:
+    Examples:
         >>> down = Imresize(4)
         >>> down(torch.rand(1, 3, 64, 64)).shape
         torch.Size([1, 3, 16, 16])
@@ -166,7 +166,7 @@ def bicubic(
 ) -> Imresize:
     """Factory of the registered ``bicubic`` degradation: an :class:`Imresize` module.
 
-    Example:
+    Examples:
         >>> down = srzoo.create("degradation", "bicubic", scale=4)
         >>> down(torch.rand(1, 3, 64, 64)).shape
         torch.Size([1, 3, 16, 16])

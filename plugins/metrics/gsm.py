@@ -125,7 +125,7 @@ class GSM(nn.Module):
         c: the constant ``C`` (200).
         weight: the weight of the luminance term, ``W = weight · Sg`` (0.1).
 
-    Example:
+    Examples:
         >>> metric = srzoo.create("metric", "gsm", scale=4)
         >>> hr = torch.rand(1, 3, 32, 32)
         >>> float(metric(hr, hr)[0])

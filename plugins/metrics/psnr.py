@@ -49,7 +49,7 @@ class PSNR(nn.Module):
         round_input: round inputs to 8 bits first.
         round_y: round the luma to integers (MATLAB ``rgb2ycbcr``); ``False`` = RCAN's unrounded Y.
 
-    Example:
+    Examples:
         >>> metric = srzoo.create("metric", "psnr", scale=4)
         >>> hr = torch.rand(2, 3, 32, 32)
         >>> metric(hr.clamp(0.1, 0.9), hr).shape

@@ -119,7 +119,7 @@ class SSIM(nn.Module):
         round_input: round inputs to 8 bits first.
         round_y: round the luma to integers; ``False`` = RCAN's unrounded Y.
 
-    Example:
+    Examples:
         >>> metric = srzoo.create("metric", "ssim", scale=4)
         >>> hr = torch.rand(2, 3, 32, 32)
         >>> float(metric(hr, hr)[0])

@@ -26,9 +26,9 @@ def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
     Convolution, transposed-convolution and linear weights ~ N(0, std), their biases 0;
     normalisation weights (when affine) ~ N(1, std), their biases 0. Other parameters are untouched.
 
-    Example:
+    Examples:
         >>> net = init_weights(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8)))
-        >>> float(net[1].bias.abs().max())
+        >>> float(net[1].bias.detach().abs().max())
         0.0
     """
     for m in module.modules():

@@ -56,7 +56,7 @@ def gan_loss(
     Returns:
         A scalar tensor.
 
-    Example:
+    Examples:
         >>> gan_loss(torch.zeros(1, 1, 30, 30), True)     # log 2 for undecided logits
         tensor(0.6931)
     """
@@ -114,7 +114,7 @@ def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns:
         A scalar tensor.
 
-    Example:
+    Examples:
         >>> l1_loss(torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4))
         tensor(1.)
     """

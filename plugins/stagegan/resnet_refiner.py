@@ -61,7 +61,7 @@ class ResNetRefiner(nn.Module):
         ``(N, in_channels, H, W) → (N, out_channels, H, W)`` in ``[-1, 1]`` (tanh); ``H, W``
         multiples of 4 and at least 8 (reflection padding at the H/4 bottleneck).
 
-    Example:
+    Examples:
         >>> g2 = ResNetRefiner()                      # Stage-GAN's G2: 11,383,427 params
         >>> g2.eval()(torch.zeros(1, 3, 64, 64)).shape
         torch.Size([1, 3, 64, 64])

@@ -98,7 +98,7 @@ class UNetGenerator(nn.Module):
         ``(N, in_channels, H, W) → (N, out_channels, H, W)``, values in ``[-1, 1]`` (tanh);
         ``H, W`` multiples of ``2**num_downs``.
 
-    Example:
+    Examples:
         >>> g0 = UNetGenerator(3, 3, num_downs=8, ngf=64)       # Stage-GAN's G0: 54,413,955 params
         >>> g0.eval()(torch.zeros(1, 3, 256, 256)).shape
         torch.Size([1, 3, 256, 256])
