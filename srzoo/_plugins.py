@@ -37,7 +37,7 @@ class PluginInfo:
     """A loaded (or broken) plugin, as shown by ``srzoo plugins``.
 
     Attributes:
-        name: the entry-point name (or the name given to :func:`srzoo.register_plugin`).
+        name: the entry-point name (or the name given to [`srzoo.register_plugin`][]).
         distribution: the installed distribution that declares it, ``None`` for one registered at run time.
         version: that distribution's version.
         value: the entry point's value, e.g. ``"srzoo_plugins.stagegan"``.
@@ -146,10 +146,10 @@ def registry() -> Registry:
 def register_plugin(plugin: Any, name: str | None = None) -> str:
     """Register a plugin object or module at run time, without packaging it.
 
-    Useful in notebooks and tests. The plugin stays registered until :func:`unregister_plugin`.
+    Useful in notebooks and tests. The plugin stays registered until [`unregister_plugin`][].
 
     Args:
-        plugin: a module or object with functions decorated by :data:`srzoo.hookimpl`.
+        plugin: a module or object with functions decorated by [`srzoo.hookimpl`][].
         name: the plugin's name in messages and ``srzoo plugins``; defaults to the module's name.
 
     Returns:
@@ -170,7 +170,7 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
 
 
 def unregister_plugin(name: str) -> None:
-    """Remove a plugin registered with :func:`register_plugin` and what it registered."""
+    """Remove a plugin registered with [`register_plugin`][] and what it registered."""
     global _state
     with _lock:
         if name not in (n for n, _ in _extra):

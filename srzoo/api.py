@@ -36,7 +36,7 @@ def list_components(kind: str) -> list[str]:
 
 
 def list_models() -> list[str]:
-    """Names accepted by :func:`build` (the registered recipes), sorted."""
+    """Names accepted by [`build`][] (the registered recipes), sorted."""
     return list_components("recipe")
 
 
@@ -136,14 +136,14 @@ def build(name: str | Path | Recipe, *, weights: str | Path | None = None, **ove
 
     Args:
         name: a registered recipe name (``"stagegan-x8"``, ``"bicubic-x4"``...), a path to a recipe
-            ``.toml`` file, or a :class:`~srzoo.Recipe`.
+            ``.toml`` file, or a [`Recipe`][].
         weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
             converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
-        **overrides: changes to the recipe, see :meth:`Recipe.with_overrides`, e.g.
+        **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides], e.g.
             ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 
     Returns:
-        An :class:`~srzoo.SRModel` in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
+        An [`SRModel`][] in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
         ``(N, 3, s*h, s*w)`` RGB ``[0, 1]``.
 
     Raises:

@@ -9,7 +9,7 @@ Every chart is deterministic and returned as a ``(3, size, size)`` float32 tenso
 - ``text``: lines of text from large to tiny; the classic readability probe.
 - ``edges``: a slanted edge (for MTF), colour bars and checkerboards of several periods.
 - ``facade``: a synthetic building facade (wall, windows, sills, door, cornice), Stage-GAN's domain;
-  :func:`facade_with_labels` also returns its colour-coded semantic map.
+  [`facade_with_labels`][] also returns its colour-coded semantic map.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def facade_with_labels(size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def facade(size: int = 256) -> torch.Tensor:
-    """The synthetic facade photo of :func:`facade_with_labels`."""
+    """The synthetic facade photo of [`facade_with_labels`][]."""
     return facade_with_labels(size)[0]
 
 
@@ -175,7 +175,7 @@ CHARTS: dict[str, Callable[[int], torch.Tensor]] = {
 
 
 def make_chart(name: str, size: int = 256) -> torch.Tensor:
-    """Draw the chart ``name`` (one of :data:`CHARTS`) as a ``(3, size, size)`` tensor in ``[0, 1]``.
+    """Draw the chart ``name`` (one of [`CHARTS`][]) as a ``(3, size, size)`` tensor in ``[0, 1]``.
 
     Raises:
         InputError: an unknown chart name or a size below 16.

@@ -1,6 +1,6 @@
 """Exceptions raised by srzoo.
 
-Every error srzoo raises on bad input derives from :class:`SrzooError`, so that the CLI can print it
+Every error srzoo raises on bad input derives from [`SrzooError`][], so that the CLI can print it
 as one line and exit non-zero, and so that callers can catch srzoo's errors without catching bugs.
 """
 

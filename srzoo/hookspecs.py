@@ -1,7 +1,7 @@
 """The plugin hooks of srzoo (entry-point group ``srzoo``).
 
 A plugin is a module (or object) named by an entry point in the ``srzoo`` group. It implements any
-of the hooks below, decorated with :data:`srzoo.hookimpl`. Each hook receives ``register``, a callable
+of the hooks below, decorated with [`srzoo.hookimpl`][]. Each hook receives ``register``, a callable
 owned by srzoo::
 
     register(name: str, factory: Callable | str, **metadata) -> None

@@ -1,6 +1,6 @@
 """Reading and writing images as float RGB tensors in ``[0, 1]``, with deliberate conversions.
 
-What :func:`read_image` does with each kind of file (the same everywhere in srzoo: datasets, ``srzoo
+What [`read_image`][] does with each kind of file (the same everywhere in srzoo: datasets, ``srzoo
 upscale``, ``srzoo demo``):
 
 - **8-bit RGB** (PNG, JPEG, BMP, TIFF, WebP...): ``value / 255``.
@@ -17,16 +17,16 @@ upscale``, ``srzoo demo``):
 - **Colour-key transparency** (a ``tRNS`` colour in RGB or gray PNGs) is ignored: such images read
   as opaque.
 - **Very large images**: Pillow's decompression-bomb limit applies (a warning above ~89 Mpixels, an
-  :class:`~srzoo.errors.InputError` above ~179 Mpixels); raise ``PIL.Image.MAX_IMAGE_PIXELS`` for
+  [`InputError`][] above ~179 Mpixels); raise ``PIL.Image.MAX_IMAGE_PIXELS`` for
   files you trust.
 - **EXIF orientation** (JPEG/TIFF/WebP/8-bit PNG) is *applied* by default, so the tensor is upright
   as viewers show it; the written outputs carry no EXIF tag and therefore display the same way.
   ``exif_orientation=False`` keeps the stored pixel grid (what MATLAB's ``imread`` sees).
 
-Files that are not images, are empty, truncated or corrupt raise :class:`~srzoo.errors.InputError`
+Files that are not images, are empty, truncated or corrupt raise [`InputError`][]
 with one line naming the file and the problem.
 
-:func:`write_image` rounds to 8 bits (``floor(255 x + 0.5)``, clamped to ``[0, 255]``) and writes
+[`write_image`][] rounds to 8 bits (``floor(255 x + 0.5)``, clamped to ``[0, 255]``) and writes
 PNG, JPEG, BMP, TIFF, WebP or PPM (chosen by the suffix) atomically: the data goes to a temporary file in
 the same folder that is renamed over the target, so a crash never leaves a half-written image.
 """
@@ -59,12 +59,12 @@ __all__ = [
 ]
 
 AlphaMode = Literal["drop", "white", "error"]
-"""What :func:`read_image` does with an alpha channel: ``drop`` it, composite over ``white``, or raise."""
+"""What [`read_image`][] does with an alpha channel: ``drop`` it, composite over ``white``, or raise."""
 
 IMAGE_SUFFIXES: frozenset[str] = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
 )
-"""File suffixes (lower case) that :func:`list_images` treats as images."""
+"""File suffixes (lower case) that [`list_images`][] treats as images."""
 
 _WRITE_FORMATS: dict[str, str] = {
     ".png": "PNG",
@@ -133,7 +133,7 @@ def image_size(path: str | os.PathLike[str], *, exif_orientation: bool = True) -
     Args:
         path: the image file.
         exif_orientation: swap ``H`` and ``W`` when the EXIF orientation is a 90° rotation, matching
-            :func:`read_image` with the same argument.
+            [`read_image`][] with the same argument.
 
     Raises:
         InputError: a missing, empty or non-image file.
@@ -153,7 +153,7 @@ def image_size(path: str | os.PathLike[str], *, exif_orientation: bool = True) -
 def list_images(folder: str | os.PathLike[str]) -> list[Path]:
     """The image files directly inside ``folder``, in natural order (``2.jpg`` before ``10.jpg``).
 
-    Files whose suffix is in :data:`IMAGE_SUFFIXES` (any case) count as images; hidden files (names
+    Files whose suffix is in [`IMAGE_SUFFIXES`][] (any case) count as images; hidden files (names
     starting with ``.``, e.g. macOS ``._x.png``) and sub-folders are skipped.
 
     Raises:
@@ -421,7 +421,7 @@ def write_image(
         quality: JPEG quality (1..100).
 
     Returns:
-        ``path`` as a :class:`~pathlib.Path`.
+        ``path`` as a `pathlib.Path`.
 
     Raises:
         InputError: a tensor of the wrong shape or dtype, NaN values, or an unknown suffix.

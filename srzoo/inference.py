@@ -1,6 +1,6 @@
-"""A faster inference path for any :class:`~srzoo.SRModel`: BatchNorm folding, channels-last, bf16.
+"""A faster inference path for any [`SRModel`][]: BatchNorm folding, channels-last, bf16.
 
-:func:`optimize_for_inference` returns an eval-only copy of a model that computes the same function
+[`optimize_for_inference`][] returns an eval-only copy of a model that computes the same function
 (up to float rounding) faster on CPU and GPU:
 
 * every ``BatchNorm2d`` that directly follows a ``Conv2d`` or ``ConvTranspose2d`` inside an
@@ -12,7 +12,7 @@
   oneDNN's blocked layout (packed on the first call, instead of re-laid out on every call, which
   dominates the cost of the weight-heavy, spatially tiny layers of a U-Net bottleneck) and run a
   following ReLU / LeakyReLU / Tanh as a fused post-op;
-* the forward runs under :func:`torch.inference_mode` (no autograd bookkeeping), optionally under
+* the forward runs under `torch.inference_mode` (no autograd bookkeeping), optionally under
   bfloat16 autocast (outputs come back as float32).
 
 Examples:
@@ -282,10 +282,10 @@ def fuse_convolutions(module: nn.Module) -> int:
 
 
 class InferenceSRModel(SRModel):
-    """An :class:`~srzoo.SRModel` made by :func:`optimize_for_inference`: eval-only, no autograd.
+    """An [`SRModel`][] made by [`optimize_for_inference`][]: eval-only, no autograd.
 
     Calls behave as ``SRModel``'s (padding, cropping, ``return_intermediates``, ``tile``), always
-    under :func:`torch.inference_mode`, with channels-last activations and optional bf16 autocast.
+    under `torch.inference_mode`, with channels-last activations and optional bf16 autocast.
     Its ``state_dict`` is that of the folded model; load weights into the original model and optimise
     it again instead.
 
@@ -294,7 +294,7 @@ class InferenceSRModel(SRModel):
         channels_last: whether activations use the channels-last memory format.
         folded: the number of BatchNorm layers folded into convolutions.
         fused: the number of convolutions running as prepacked oneDNN calls on CPU (see
-            :func:`fuse_convolutions`; 0 without oneDNN).
+            [`fuse_convolutions`][]; 0 without oneDNN).
     """
 
     def __init__(
@@ -312,7 +312,7 @@ class InferenceSRModel(SRModel):
         return super().train(False)
 
     def run_graph(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """As :meth:`SRModel.run_graph`, channels-last and under bf16 autocast if enabled; float32 out."""
+        """As [`SRModel.run_graph`][], channels-last and under bf16 autocast if enabled; float32 out."""
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         autocast = torch.autocast(x.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
@@ -321,7 +321,7 @@ class InferenceSRModel(SRModel):
         return {name: value.float().contiguous() for name, value in outputs.items()}
 
     def forward(self, lr: torch.Tensor, **kwargs) -> torch.Tensor | dict[str, torch.Tensor]:  # type: ignore[override]
-        """As :meth:`SRModel.forward`, under :func:`torch.inference_mode`."""
+        """As [`SRModel.forward`][srzoo.SRModel.forward], under `torch.inference_mode`."""
         with torch.inference_mode():
             return super().forward(lr, **kwargs)
 
@@ -332,14 +332,14 @@ def optimize_for_inference(
     """Return a faster, eval-only copy of ``model`` computing the same function.
 
     Args:
-        model: any :class:`~srzoo.SRModel` (e.g. from :func:`srzoo.build`); it is not modified.
+        model: any [`SRModel`][] (e.g. from [`srzoo.build`][]); it is not modified.
         bf16: run the graph under bfloat16 autocast (CPU and GPU). Faster on hardware with bf16
             matrix units, at about 1e-2 absolute error on ``[0, 1]`` outputs; outputs are float32.
         channels_last: use the channels-last memory format for weights and activations.
 
     Returns:
-        An :class:`InferenceSRModel` in eval mode: BatchNorm folded into the preceding convolutions
-        (see :func:`fold_batchnorm`), forward under :func:`torch.inference_mode`. In float32 its
+        An [`InferenceSRModel`][] in eval mode: BatchNorm folded into the preceding convolutions
+        (see [`fold_batchnorm`][]), forward under `torch.inference_mode`. In float32 its
         outputs match ``model.eval()``'s to within float rounding (≤ 1e-4 on ``[0, 1]`` outputs).
 
     Raises:

@@ -26,9 +26,9 @@ class _CallableStage(nn.Module):
 
 
 class SRModel(nn.Module):
-    """A super-resolution model built from a :class:`~srzoo.Recipe`.
+    """A super-resolution model built from a [`Recipe`][].
 
-    Build one with :func:`srzoo.build`. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
+    Build one with [`srzoo.build`][]. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
     ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]`` for any ``h, w >= 1``: the input is padded to the
     recipe's ``input_multiple`` and the output cropped back.
 

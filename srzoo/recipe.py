@@ -142,7 +142,7 @@ class Published:
 class Optimizer:
     """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``).
 
-    ``lr_multipliers`` maps a parameter-name prefix of the :class:`~srzoo.SRModel` (e.g.
+    ``lr_multipliers`` maps a parameter-name prefix of the [`SRModel`][srzoo.SRModel] (e.g.
     ``"stages.sr.reconstruct"``) to a factor on ``lr``, for papers that train some layers slower
     (SRCNN's last layer learns 10× slower).
     """

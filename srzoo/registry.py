@@ -1,7 +1,7 @@
 """One table of registered components per kind, filled by plugins.
 
 The tables are filled lazily: the first lookup loads every plugin of the ``srzoo`` entry-point group
-once (see :mod:`srzoo._plugins`). Factories registered as ``"module:attribute"`` strings are imported
+once (see `srzoo._plugins`). Factories registered as ``"module:attribute"`` strings are imported
 only when the component is first built.
 """
 
@@ -34,10 +34,10 @@ class Entry:
     """One registered component.
 
     Attributes:
-        kind: one of :data:`KINDS`.
+        kind: one of [`KINDS`][].
         name: the registered name, unique within its kind.
         target: a callable factory, a ``"module:attribute"`` reference to one, or (for recipes) a
-            path to a TOML file or a :class:`srzoo.Recipe`.
+            path to a TOML file or a [`srzoo.Recipe`][].
         plugin: the name of the plugin that registered it.
         metadata: free-form metadata given at registration (paper, license, scales, ...).
     """
@@ -84,7 +84,7 @@ class Registry:
 
     Registration never raises for a clash: a name registered twice is kept as a conflict, so that
     everything else keeps working, and looking that name up raises
-    :class:`~srzoo.errors.DuplicateNameError` naming both plugins.
+    [`DuplicateNameError`][] naming both plugins.
     """
 
     def __init__(self) -> None:

@@ -43,9 +43,12 @@ def _examples(module_name: str) -> list[doctest.DocTest]:
 
 
 def test_the_walk_finds_the_documented_modules():
-    assert {"srzoo.api", "srzoo.model", "srzoo_plugins.bicubic.imresize", "srzoo_plugins.metrics.psnr"} <= set(
-        MODULES
-    )
+    assert {
+        "srzoo.api",
+        "srzoo.model",
+        "srzoo_plugins.bicubic.imresize",
+        "srzoo_plugins.metrics.psnr",
+    } <= set(MODULES)
     assert sum(len(_examples(name)) for name in MODULES) >= 20
 
 

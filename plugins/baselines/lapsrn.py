@@ -4,7 +4,7 @@ Super-Resolution", CVPR 2017).
 The layout follows the authors' released MatConvNet models (``LapSRN_x{2,4,8}.mat``):
 
 * ``input_conv``: 3×3 conv, 1 → 64, LeakyReLU 0.2, on the LR image.
-* one :class:`LapSRNLevel` per ×2 step. Feature branch: ``depth`` × (3×3 conv 64 → 64 + LeakyReLU
+* one [`LapSRNLevel`][] per ×2 step. Feature branch: ``depth`` × (3×3 conv 64 → 64 + LeakyReLU
   0.2), a 3×3 stride-2 transposed conv 64 → 64 (the full ``2H + 1`` output with its last row and
   column cropped, MatConvNet's ``crop = [0 1 0 1]``) + LeakyReLU 0.2, then a 3×3 conv 64 → 1: the
   residual. Image branch: a 4×4 stride-2 transposed conv without bias (``crop = [1 1 1 1]``, i.e.
@@ -13,7 +13,7 @@ The layout follows the authors' released MatConvNet models (``LapSRN_x{2,4,8}.ma
 * ``depth`` is 10 for the released ×2 and ×4 models and 5 for ×8 (the defaults here).
 
 With ``channels="y"`` (the authors' models) the module keeps an RGB edge: it runs on the Y channel of
-:func:`.ycbcr.rgb_to_ycbcr` and upsamples Cb and Cr with a registered degradation (``chroma``,
+[`rgb_to_ycbcr`][] and upsamples Cb and Cr with a registered degradation (``chroma``,
 by default the MATLAB-exact ``bicubic``), as the authors' test script does.
 """
 

@@ -12,7 +12,7 @@ level (the authors number levels from the finest, so ``level{L}`` runs first)::
 
 MatConvNet filters are ``H x W x in x out`` (``H x W x out x in`` for transposed convs) and both map
 to PyTorch's layouts by the same permutation ``(3, 2, 0, 1)``; both frameworks correlate, so filters
-are not flipped. :func:`convert` is registered as the ``.mat`` converter of generator ``lapsrn``, so
+are not flipped. [`convert`][] is registered as the ``.mat`` converter of generator ``lapsrn``, so
 ``srzoo.build("lapsrn-x4", weights="LapSRN_x4.mat")`` and ``srzoo convert`` both use it.
 """
 
@@ -219,7 +219,7 @@ def convert(path: Path, model: SRModel) -> dict[str, torch.Tensor]:
 
     Args:
         path: ``LapSRN_x{s}.mat`` from the authors' release.
-        model: an :class:`~srzoo.SRModel` with one ``lapsrn`` stage (e.g. ``srzoo.build("lapsrn-x4")``).
+        model: an [`SRModel`][srzoo.SRModel] with one ``lapsrn`` stage (e.g. ``srzoo.build("lapsrn-x4")``).
 
     Returns:
         The state dict of ``model`` (keys ``stages.<node>.…``), float32 on the CPU.

@@ -2,7 +2,7 @@
 perceptual "VGG loss" (SRGAN).
 
 Every loss takes ``(prediction, target)`` of equal shape ``(N, C, H, W)`` and returns a scalar.
-The pixel losses take ``channel="y"`` to compare only the luma of RGB images (:func:`.ycbcr.rgb_to_y`,
+The pixel losses take ``channel="y"`` to compare only the luma of RGB images ([`rgb_to_y`][srzoo_plugins.baselines.ycbcr.rgb_to_y],
 ``[16, 235] / 255``): SRCNN and LapSRN were trained on Y, and the Y of a Y-channel model's RGB
 output is exactly its network's Y output, so this is the papers' loss through the RGB edge.
 """
@@ -82,7 +82,7 @@ def charbonnier_loss(prediction: torch.Tensor, target: torch.Tensor, eps: float 
 
 
 class CharbonnierLoss(nn.Module):
-    """Module form of :func:`charbonnier_loss`.
+    """Module form of [`charbonnier_loss`][].
 
     Args:
         eps: the smoothing constant (1e-3).

@@ -7,7 +7,7 @@ channel (57,281 parameters); 9-1-5 is its original ECCV 2014 configuration (8,12
 
 Differences from the paper, both needed for an image-to-image API: convolutions are zero-padded
 ("same"), so the output has the input's size (the paper's network shrinks its input by
-``f1 + f2 + f3 - 3`` pixels); the RGB edge (see :mod:`.ycbcr`) is part of the module.
+``f1 + f2 + f3 - 3`` pixels); the RGB edge (see `ycbcr`) is part of the module.
 """
 
 from __future__ import annotations

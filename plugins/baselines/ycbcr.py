@@ -9,7 +9,7 @@ swing"): with RGB in ``[0, 1]``::
 
 This is the same Y as the evaluation protocol (DESIGN §6) uses, divided by 255 and unrounded.
 A Y-channel model keeps an RGB edge: it converts its input to YCbCr, super-resolves Y, takes the
-chroma from a bicubic upsampling, and converts back with :func:`ycbcr_to_rgb` (MATLAB's
+chroma from a bicubic upsampling, and converts back with [`ycbcr_to_rgb`][] (MATLAB's
 ``ycbcr2rgb``, the exact inverse). Nothing here clamps: values outside ``[0, 1]`` pass through.
 """
 
@@ -62,10 +62,10 @@ def rgb_to_ycbcr(image: torch.Tensor) -> torch.Tensor:
 
 
 def ycbcr_to_rgb(image: torch.Tensor) -> torch.Tensor:
-    """YCbCr to RGB, the exact inverse of :func:`rgb_to_ycbcr` (MATLAB's ``ycbcr2rgb``).
+    """YCbCr to RGB, the exact inverse of [`rgb_to_ycbcr`][] (MATLAB's ``ycbcr2rgb``).
 
     Args:
-        image: ``(N, 3, H, W)`` float YCbCr as :func:`rgb_to_ycbcr` returns it.
+        image: ``(N, 3, H, W)`` float YCbCr as [`rgb_to_ycbcr`][] returns it.
 
     Returns:
         ``(N, 3, H, W)`` float RGB, ``[0, 1]`` for in-gamut colours (not clamped).
@@ -79,7 +79,7 @@ def ycbcr_to_rgb(image: torch.Tensor) -> torch.Tensor:
 
 
 def rgb_to_y(image: torch.Tensor) -> torch.Tensor:
-    """The Y channel of :func:`rgb_to_ycbcr`.
+    """The Y channel of [`rgb_to_ycbcr`][].
 
     Args:
         image: ``(N, 3, H, W)`` float RGB in ``[0, 1]``.

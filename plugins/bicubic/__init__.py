@@ -1,6 +1,6 @@
 """Built-in plugin ``bicubic``: MATLAB ``imresize``-exact bicubic resizing (the literature's degradation).
 
-Registers the degradation ``bicubic`` (:func:`srzoo_plugins.bicubic.imresize.bicubic`). The factory
+Registers the degradation ``bicubic`` ([`srzoo_plugins.bicubic.imresize.bicubic`][]). The factory
 is referenced lazily, so importing this module imports no torch code.
 """
 

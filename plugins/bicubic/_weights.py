@@ -77,7 +77,7 @@ def resize_matrix_np(in_length: int, out_length: int, factor: float, antialias: 
 
 
 BLOCK_SPAN = 64
-"""Aim of the number of input samples one block of output samples reads (see :func:`resize_blocks`)."""
+"""Aim of the number of input samples one block of output samples reads (see `resize_blocks`)."""
 
 
 class Block(NamedTuple):
@@ -94,10 +94,10 @@ class Block(NamedTuple):
 def resize_blocks(
     in_length: int, out_length: int, factor: float, antialias: bool, device: torch.device, dtype: torch.dtype
 ) -> tuple[Block, ...]:
-    """The matrix of :func:`resize_matrix_np`, cut into row blocks that each keep only their band.
+    """The matrix of [`resize_matrix_np`][], cut into row blocks that each keep only their band.
 
     The matrix is banded (each output reads ``ceil(4 / factor) + 2`` neighbours at most), so the
-    outputs are grouped into blocks reading about :data:`BLOCK_SPAN` inputs each; a pass is then one
+    outputs are grouped into blocks reading about `BLOCK_SPAN` inputs each; a pass is then one
     small matrix product per block instead of one product with the mostly-zero dense matrix. Built in
     float64, cast to ``dtype`` on ``device``, and cached by all arguments (do not modify the result).
     """

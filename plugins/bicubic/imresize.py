@@ -2,7 +2,7 @@
 
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, ceil(H * scale), ceil(W * scale))``. Each axis is one
-product with a banded weight matrix, done block by block (see :mod:`srzoo_plugins.bicubic._weights`),
+product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic._weights`),
 so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces
 what MATLAB does to uint8 images.
 """
@@ -45,7 +45,7 @@ def _check_options(scale: object, direction: object, rounding: object) -> float:
 
 
 def output_size(height: int, width: int, scale: float, direction: Direction = "down") -> tuple[int, int]:
-    """The ``(height, width)`` that :func:`imresize` returns for an input of ``(height, width)``."""
+    """The ``(height, width)`` that [`imresize`][] returns for an input of ``(height, width)``."""
     if direction == "down":
         return math.ceil(height / scale), math.ceil(width / scale)
     return math.ceil(height * scale), math.ceil(width * scale)
@@ -129,7 +129,7 @@ def imresize(
 
 
 class Imresize(nn.Module):
-    """Module form of :func:`imresize` (same arguments, fixed at construction).
+    """Module form of [`imresize`][] (same arguments, fixed at construction).
 
     Examples:
         >>> down = Imresize(4)
@@ -151,7 +151,7 @@ class Imresize(nn.Module):
         self.antialias = bool(antialias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Resize ``(N, C, H, W)``; see :func:`imresize`."""
+        """Resize ``(N, C, H, W)``; see [`imresize`][]."""
         return imresize(x, self.scale, self.direction, self.rounding, self.antialias)
 
     def extra_repr(self) -> str:
@@ -164,7 +164,7 @@ def bicubic(
     rounding: Rounding = "none",
     antialias: bool = True,
 ) -> Imresize:
-    """Factory of the registered ``bicubic`` degradation: an :class:`Imresize` module.
+    """Factory of the registered ``bicubic`` degradation: an [`Imresize`][] module.
 
     Examples:
         >>> down = srzoo.create("degradation", "bicubic", scale=4)

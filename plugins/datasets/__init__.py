@@ -3,7 +3,7 @@
 Registers ``facades`` (CMP Facades in the pix2pix layout, with semantic label maps), ``folder`` (any
 folder of HR images, LR made by a degradation) and ``paired-folder`` (HR and LR folders matched by
 name, e.g. Set5's ``baby.png`` ↔ ``babyx4.png``). The factories are lazy references, so importing
-this module imports no torch code. See :mod:`srzoo_plugins.datasets.degrade` for degrading whole
+this module imports no torch code. See `srzoo_plugins.datasets.degrade` for degrading whole
 batches on the GPU in training loops.
 """
 

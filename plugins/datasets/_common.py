@@ -17,7 +17,7 @@ from .degrade import Degradation, build_degradation, check_scale
 def check_training_options(
     scale: int, random_crop: int | None, degrade_on_device: bool, with_mr: bool
 ) -> None:
-    """Raise :class:`InputError` for inconsistent crop / device / MR options."""
+    """Raise [`InputError`][srzoo.InputError] for inconsistent crop / device / MR options."""
     if random_crop is not None:
         if isinstance(random_crop, bool) or not isinstance(random_crop, int) or random_crop < 1:
             raise InputError(
@@ -34,7 +34,7 @@ def check_training_options(
 
 
 def probe_sizes(files: list[Path], minimum: int, why: str) -> list[tuple[int, int]]:
-    """``(H, W)`` of every file from its header; :class:`InputError` naming the first one smaller than ``minimum``."""
+    """``(H, W)`` of every file from its header; [`InputError`][] naming the first one smaller than ``minimum``."""
     sizes = []
     for file in files:
         height, width = image_size(file)

@@ -50,7 +50,7 @@ _REQUIRED_SPLITS = ("train", "test")
 
 @dataclass(frozen=True)
 class FacadesDownload:
-    """What :func:`fetch_facades` put where."""
+    """What [`fetch_facades`][] put where."""
 
     path: Path
     """The dataset folder (holding ``train/``, ``test/`` and, from the full archive, ``val/``)."""
@@ -242,15 +242,15 @@ def fetch_facades(
     Args:
         to: destination folder; created. It must not exist or be empty unless ``force``.
         url: where to download the ``.tar.gz`` from (any ``http(s)://`` or ``file://`` URL).
-        sha256: the archive's expected sha256 (default the pinned :data:`FACADES_SHA256`); ``None``
+        sha256: the archive's expected sha256 (default the pinned `FACADES_SHA256`); ``None``
             reports the hash without checking it.
         force: replace an existing non-empty ``to`` (only after the new copy is complete and valid).
-        expected_counts: images per split to require; default :data:`FACADES_COUNTS` when ``url`` is
-            :data:`FACADES_URL`, else none.
+        expected_counts: images per split to require; default `FACADES_COUNTS` when ``url`` is
+            `FACADES_URL`, else none.
         progress: ``progress(bytes_received, total_or_None)`` callback.
 
     Returns:
-        A :class:`FacadesDownload` with the path, the images per split and the archive's sha256.
+        A [`FacadesDownload`][] with the path, the images per split and the archive's sha256.
 
     Raises:
         InputError: a bad ``sha256`` or a destination that is a file or a non-empty folder.

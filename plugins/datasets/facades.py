@@ -55,7 +55,7 @@ class FacadesDataset(Dataset[dict[str, Any]]):
         load_size: resize both halves to ``load_size``² before cropping (pix2pix uses 286 with
             ``random_crop=256``); ``None`` keeps 256.
         degrade_on_device: yield only ``hr`` and ``semantic``; the training loop degrades whole
-            batches with :func:`srzoo_plugins.datasets.degrade.make_lr`.
+            batches with [`srzoo_plugins.datasets.degrade.make_lr`][].
 
     Items:
         ``{"name": "N", "hr": (3, 256, 256), "semantic": (3, 256, 256), "lr": (3, 256/s, 256/s),

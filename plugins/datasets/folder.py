@@ -20,7 +20,7 @@ __all__ = ["FolderDataset"]
 class FolderDataset(Dataset[dict[str, Any]]):
     """HR images from a folder, with LR images made on the fly by a degradation.
 
-    Each HR image is read with :func:`srzoo.imageio.read_image` (grayscale replicated to RGB, alpha
+    Each HR image is read with [`srzoo.imageio.read_image`][] (grayscale replicated to RGB, alpha
     dropped or composited per ``alpha``, 16-bit PNGs at full precision), cropped to a multiple of
     ``scale`` keeping the top-left corner, optionally randomly cropped and flipped, and degraded:
     ``lr = round8(degradation(hr))``, the literature's protocol with the default ``bicubic``.
@@ -35,8 +35,8 @@ class FolderDataset(Dataset[dict[str, Any]]):
         random_crop: HR patch side (a multiple of ``s``) cut at a random place, for training.
         random_flip: random horizontal flips, for training.
         degrade_on_device: yield only ``hr``; the training loop degrades whole batches with
-            :func:`srzoo_plugins.datasets.degrade.make_lr`.
-        alpha: what to do with alpha channels (see :func:`srzoo.imageio.read_image`).
+            [`srzoo_plugins.datasets.degrade.make_lr`][].
+        alpha: what to do with alpha channels (see [`srzoo.imageio.read_image`][]).
 
     Items:
         ``{"name": str, "hr": (3, H, W), "lr": (3, H/s, W/s), "mr": (3, H, W) if with_mr}``, float

@@ -76,14 +76,14 @@ class PairedFolderDataset(Dataset[dict[str, Any]]):
 
     Args:
         hr_root: folder of HR images.
-        lr_root: folder of LR images, matched by name (see :func:`match_pairs`).
+        lr_root: folder of LR images, matched by name (see [`match_pairs`][]).
         scale: integer SR factor ``s``.
         with_mr: also yield ``mr``, the LR upsampled by the degradation's ``direction="up"``.
         degradation: degradation name or callable used for ``mr`` (default ``"bicubic"``).
         degradation_args: extra factory arguments of the degradation.
         random_crop: HR patch side (a multiple of ``s``); the LR patch is the matching ``1/s`` window.
         random_flip: random horizontal flips of both images.
-        alpha: what to do with alpha channels (see :func:`srzoo.imageio.read_image`).
+        alpha: what to do with alpha channels (see [`srzoo.imageio.read_image`][]).
 
     Items:
         ``{"name": str, "hr": (3, H, W), "lr": (3, H/s, W/s), "mr": (3, H, W) if with_mr}``.

@@ -10,11 +10,11 @@ FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.g
 """The pix2pix authors' facades archive (``facades/{train,val,test}/N.jpg``)."""
 
 FACADES_SHA256: str | None = None
-"""The pinned sha256 of :data:`FACADES_URL`. ``None``: no published value could be found to pin, so
+"""The pinned sha256 of `FACADES_URL`. ``None``: no published value could be found to pin, so
 the archive's hash is reported instead of checked; pass ``sha256=`` (``--sha256``) to enforce one."""
 
 FACADES_COUNTS: Mapping[str, int] = {"train": 400, "test": 106, "val": 100}
-"""Images per split in the pix2pix archive; checked when downloading from :data:`FACADES_URL`."""
+"""Images per split in the pix2pix archive; checked when downloading from `FACADES_URL`."""
 
 FACADES_IMAGE_SIZE = (512, 256)
 """``(width, height)`` of every facades file: photo on the left, label map on the right."""

@@ -1,6 +1,6 @@
 """The literature's scoring protocol: 8-bit rounding, Y channel, border shave (DESIGN §6).
 
-Every metric module applies :class:`Protocol` to its ``(sr, hr)`` pair before scoring: both images
+Every metric module applies [`Protocol`][] to its ``(sr, hr)`` pair before scoring: both images
 are checked, rounded to 8 bits (as saving a PNG would), converted to MATLAB's ``rgb2ycbcr`` luma (or
 kept as RGB), shaved by ``shave`` pixels on every side, and returned as float64 in ``[0, 255]``.
 """
@@ -104,7 +104,7 @@ class Protocol:
         channel: ``"y"`` (MATLAB luma) or ``"rgb"`` (all three channels).
         shave: pixels removed on every side before scoring; ``None`` means ``scale``.
         round_input: round both images to 8 bits first (``False`` scores the floats as given).
-        round_y: round the luma to integers (see :func:`rgb_to_y`); ignored for ``"rgb"``.
+        round_y: round the luma to integers (see [`rgb_to_y`][]); ignored for ``"rgb"``.
     """
 
     scale: int

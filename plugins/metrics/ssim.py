@@ -31,7 +31,7 @@ def _filter_valid(x: torch.Tensor, window_size: int = WINDOW_SIZE, sigma: float 
 
     Each axis is ``k`` in-place shifted multiply-adds. On a CPU this beats a float64 convolution
     (which torch runs through im2col) and a Toeplitz matrix product, as long as ``x`` stays in cache,
-    which is why :func:`ssim_map` calls it one image at a time.
+    which is why [`ssim_map`][] calls it one image at a time.
     """
     k = window_size
     h, w = x.shape[-2:]
@@ -100,7 +100,7 @@ def ssim_map(
 
 
 def ssim(x: torch.Tensor, y: torch.Tensor, max_value: float = 255.0) -> torch.Tensor:
-    """Mean SSIM per image: ``(N, C, H, W)`` pair → ``(N,)`` (the mean of :func:`ssim_map` over C, H, W)."""
+    """Mean SSIM per image: ``(N, C, H, W)`` pair → ``(N,)`` (the mean of [`ssim_map`][] over C, H, W)."""
     return ssim_map(x, y, max_value).flatten(1).mean(dim=1)
 
 

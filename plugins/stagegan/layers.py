@@ -26,7 +26,7 @@ NORMS: tuple[str, ...] = ("batch", "instance", "none")
 
 
 def check_norm(norm: str) -> None:
-    """Raise :class:`~srzoo.errors.InputError` unless ``norm`` is one of :data:`NORMS`."""
+    """Raise [`InputError`][srzoo.InputError] unless ``norm`` is one of `NORMS`."""
     if norm not in NORMS:
         raise InputError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
 

@@ -81,7 +81,7 @@ def gan_loss(
 
 
 class GANLoss(nn.Module):
-    """Module form of :func:`gan_loss` (registered as loss ``gan``).
+    """Module form of [`gan_loss`][] (registered as loss ``gan``).
 
     Args:
         mode: ``"vanilla"`` (BCE with logits, the paper), ``"lsgan"`` or ``"hinge"``.
@@ -130,7 +130,7 @@ def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class L1Loss(nn.Module):
-    """Module form of :func:`l1_loss` (registered as loss ``l1``): ``loss(prediction, target) -> scalar``."""
+    """Module form of [`l1_loss`][] (registered as loss ``l1``): ``loss(prediction, target) -> scalar``."""
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return l1_loss(prediction, target)

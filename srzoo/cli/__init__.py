@@ -1,7 +1,7 @@
 """The ``srzoo`` command line.
 
 Each command is a module of this package with ``HELP`` (one line), ``configure(parser)`` and
-``run(args) -> int``. Commands raise :class:`srzoo.SrzooError` for bad input; :func:`main` prints it
+``run(args) -> int``. Commands raise [`srzoo.SrzooError`][] for bad input; `main` prints it
 as one line on stderr and exits with code 2 (``--debug`` shows the traceback instead).
 """
 
