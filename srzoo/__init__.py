@@ -1,6 +1,6 @@
 """srzoo: a plugin-based super-resolution library with a zoo of faithful baselines.
 
-The public API is small::
+The public API is small:
 
     import srzoo
     model = srzoo.build("stagegan-x8")            # an SRModel: (N,3,h,w) [0,1] -> (N,3,8h,8w) [0,1]

@@ -2,7 +2,7 @@
 
 A plugin is a module (or object) named by an entry point in the ``srzoo`` group. It implements any
 of the hooks below, decorated with [`srzoo.hookimpl`][]. Each hook receives ``register``, a callable
-owned by srzoo::
+owned by srzoo:
 
     register(name: str, factory: Callable | str, **metadata) -> None
 
@@ -12,7 +12,7 @@ owned by srzoo::
 srzoo understands are ``description``, ``paper``, ``license``, ``scales``, ``input_multiple``,
 ``default_weights`` (``{"url": ..., "sha256": ...}``) and ``supports_half``.
 
-Example, a complete plugin module::
+Example, a complete plugin module:
 
     import srzoo
 

@@ -5,7 +5,7 @@ A recipe is a small dataflow graph. The input is named ``lr``; each node runs on
 the node whose result is the SR image. An optional ``[train]`` table records the paper's losses,
 critics and optimiser. See ``docs/recipes.md`` for the full reference and examples.
 
-Example (the bicubic baseline)::
+Example (the bicubic baseline):
 
     name = "bicubic-x4"
     scale = 4

@@ -2,7 +2,7 @@
 
 The files hold a DagNN struct ``net`` with ``layers`` (name, type, inputs, outputs, params, block)
 and ``params`` (name, value). Parameter names, for a model of ``L`` levels and ``d`` convolutions per
-level (the authors number levels from the finest, so ``level{L}`` runs first)::
+level (the authors number levels from the finest, so ``level{L}`` runs first):
 
     input_conv_f  3x3x1x64      input_conv_b  1x64
     level{k}_conv{j}_f  3x3x64x64   level{k}_conv{j}_b  1x64      (j = 1..d)

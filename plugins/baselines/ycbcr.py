@@ -1,7 +1,7 @@
 """The literature's YCbCr (MATLAB ``rgb2ycbcr``) and the Y-channel edge of luma-only SR models.
 
 SRCNN and LapSRN were trained on the Y channel of MATLAB's ``rgb2ycbcr`` (ITU-R BT.601, "studio
-swing"): with RGB in ``[0, 1]``::
+swing"): with RGB in ``[0, 1]``:
 
     Y  = (16  +  65.481 R + 128.553 G +  24.966 B) / 255      in [16, 235] / 255
     Cb = (128 -  37.797 R -  74.203 G + 112.000 B) / 255      in [16, 240] / 255

@@ -2,7 +2,7 @@
 
 A training loop that wants the degradation on the GPU builds its dataset with
 ``degrade_on_device=True`` (items then hold only ``hr``, and ``semantic`` where available) and calls
-[`make_lr`][] (and [`make_mr`][]) on each batch after moving it to the device::
+[`make_lr`][] (and [`make_mr`][]) on each batch after moving it to the device:
 
     data = srzoo.create("dataset", "facades", root=root, scale=4, degrade_on_device=True, random_flip=True)
     for batch in DataLoader(data, batch_size=16, shuffle=True, num_workers=4):

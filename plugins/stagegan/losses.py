@@ -1,6 +1,6 @@
 """Stage-GAN's losses: the conditional-GAN loss (eq. 4–6) and the L1 loss (eq. 7–9).
 
-Call convention of the GAN loss, for every ``mode``::
+Call convention of the GAN loss, for every ``mode``:
 
     gan = GANLoss()                                   # or srzoo.create("loss", "gan")
     # discriminator step (D maximises eq. 4: real → 1, fake → 0)

@@ -1,6 +1,6 @@
 """The 70×70 PatchGAN discriminator of pix2pix, Stage-GAN's D0, D1 and D2 (paper Fig. 4).
 
-Layout for ``n_layers = 3`` (widths ``ndf·[1, 2, 4, 8]``, LeakyReLU 0.2)::
+Layout for ``n_layers = 3`` (widths ``ndf·[1, 2, 4, 8]``, LeakyReLU 0.2):
 
     Conv 4×4 s2 (bias) → LReLU                       256 → 128
     Conv 4×4 s2 → Norm → LReLU   (× n_layers - 1)    → 64 → 32

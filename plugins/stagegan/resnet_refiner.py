@@ -1,6 +1,6 @@
 """The ResNet encoder-decoder refiner, Stage-GAN's G2 (``I_S2`` → ``I_SR``; paper Fig. 3).
 
-Layout (pix2pix/CycleGAN's ``resnet_9blocks`` generator)::
+Layout (pix2pix/CycleGAN's ``resnet_9blocks`` generator):
 
     ReflectionPad 3 → Conv 7×7 → Norm → ReLU                          (ngf)
     2 × [Conv 3×3 stride 2 → Norm → ReLU]                             (2 ngf, 4 ngf; H/4)

@@ -1,6 +1,6 @@
 """The pix2pix U-Net generator, Stage-GAN's G0 (MR → semantic map) and G1 ([MR, map] → HR).
 
-Layout (``num_downs`` levels, widths ``min(ngf * 2**i, 8 * ngf)``)::
+Layout (``num_downs`` levels, widths ``min(ngf * 2**i, 8 * ngf)``):
 
     encoder  e0 = Conv(x)                      4×4 stride-2 convolutions, no norm on the first
              ei = Norm(Conv(LeakyReLU(e(i-1))))  LeakyReLU 0.2 *before* each conv (pre-activation)
