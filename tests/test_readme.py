@@ -20,6 +20,7 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command in ci
     assert "mkdocs build --strict" in ci
+    assert "ruff check ." in ci and "ruff format --check ." in ci
     assert '"$status" -eq 5' in ci  # pytest's "no tests" must fail CI
 
 
