@@ -31,7 +31,9 @@ def test_python_examples_run_in_an_empty_folder(page: str, tmp_path: Path):
     if page != "docs/index.md":  # the upscaling examples write the chart and its x4 version
         from srzoo.imageio import image_size
 
-        assert image_size(tmp_path / "chart_x4.png") == tuple(4 * n for n in image_size(tmp_path / "chart.png"))
+        assert image_size(tmp_path / "chart_x4.png") == tuple(
+            4 * n for n in image_size(tmp_path / "chart.png")
+        )
 
 
 def test_the_examples_need_no_file_the_reader_does_not_have():
