@@ -106,6 +106,7 @@ def read_image(
 
     Examples:
         >>> from srzoo.charts import make_chart
+        >>> from srzoo.imageio import read_image, write_image
         >>> path = write_image(make_chart("text", 64), "chart.png")
         >>> x = read_image("chart.png")
         >>> x.shape, x.dtype
@@ -398,6 +399,7 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     Shape, dtype and device are kept.
 
     Examples:
+        >>> from srzoo.imageio import quantize_8bit
         >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
         tensor([128., 255.,   0.])
     """

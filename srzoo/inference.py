@@ -17,7 +17,7 @@
 
 Examples:
     >>> model = srzoo.build("srresnet-x4")
-    >>> fast = optimize_for_inference(model)
+    >>> fast = srzoo.optimize_for_inference(model)
     >>> lr = torch.rand(1, 3, 32, 32)
     >>> with torch.inference_mode():
     ...     float((fast(lr) - model(lr)).abs().max()) < 1e-4
@@ -346,7 +346,7 @@ def optimize_for_inference(
         InputError: ``model`` is not an ``SRModel``.
 
     Examples:
-        >>> fast = optimize_for_inference(srzoo.build("srresnet-x4"))
+        >>> fast = srzoo.optimize_for_inference(srzoo.build("srresnet-x4"))
         >>> fast(torch.rand(1, 3, 32, 32)).shape
         torch.Size([1, 3, 128, 128])
     """

@@ -1,9 +1,10 @@
 """Every ``>>>`` example in the docstrings of srzoo and the built-in plugins runs and prints what it says.
 
-The examples run in their module's namespace plus ``srzoo`` and ``torch`` (as pytest's doctests would), each module in
-its own test so that a failure names the module. ``srzoo_plugins`` is imported under its installed
-name (``plugins/`` is mapped to it by the package-dir mapping), which ``pytest --doctest-modules``
-on the ``plugins/`` folder would get wrong.
+An example runs as a reader would paste it: with only ``srzoo`` and ``torch`` imported, so it imports
+anything else it uses itself (not the module's own globals, which pytest's doctests would lend it).
+Each module is its own test, so that a failure names the module. ``srzoo_plugins`` is imported under
+its installed name (``plugins/`` is mapped to it by the package-dir mapping), which
+``pytest --doctest-modules`` on the ``plugins/`` folder would get wrong.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ MODULES = _module_names()
 def _examples(module_name: str) -> list[doctest.DocTest]:
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)
-    tests = finder.find(module, module_name, extraglobs={"srzoo": srzoo, "torch": torch})
+    tests = finder.find(module, module_name, globs={"srzoo": srzoo, "torch": torch})
     return [test for test in tests if test.examples]
 
 
@@ -59,4 +60,7 @@ def test_docstring_examples_run(module_name: str, tmp_path, monkeypatch):
     for test in _examples(module_name):
         runner.run(test)
     results = runner.summarize(verbose=False)
-    assert results.failed == 0, f"{results.failed} of {results.attempted} examples failed in {module_name}"
+    assert results.failed == 0, (
+        f"{results.failed} of {results.attempted} examples failed in {module_name} (see the output above; "
+        "examples get only srzoo and torch: import anything else in the example)"
+    )

@@ -106,6 +106,7 @@ class LapSRN(nn.Module):
             (``"bicubic"``: MATLAB's ``imresize``, as the authors' evaluation).
 
     Examples:
+        >>> from srzoo_plugins.baselines.lapsrn import LapSRN
         >>> model = LapSRN(scale=4, depth=2, chroma="torch-bicubic")
         >>> model(torch.rand(1, 3, 7, 5)).shape
         torch.Size([1, 3, 28, 20])

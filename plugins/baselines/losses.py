@@ -72,6 +72,7 @@ def charbonnier_loss(prediction: torch.Tensor, target: torch.Tensor, eps: float 
         A scalar tensor (``eps`` for identical inputs).
 
     Examples:
+        >>> from srzoo_plugins.baselines.losses import charbonnier_loss
         >>> charbonnier_loss(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 2, 2))
         tensor(0.0010)
     """

@@ -40,6 +40,7 @@ class SRCNN(nn.Module):
         ``(N, 3, H, W)`` RGB in ``[0, 1]`` → ``(N, 3, H, W)`` RGB (unclamped).
 
     Examples:
+        >>> from srzoo_plugins.baselines.srcnn import SRCNN
         >>> model = SRCNN()
         >>> model(torch.rand(1, 3, 33, 33)).shape
         torch.Size([1, 3, 33, 33])

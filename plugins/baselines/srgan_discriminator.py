@@ -41,6 +41,7 @@ class SRGANDiscriminator(nn.Module):
         hidden: units of the first dense layer (1024).
 
     Examples:
+        >>> from srzoo_plugins.baselines.srgan_discriminator import SRGANDiscriminator
         >>> critic = SRGANDiscriminator()
         >>> critic(torch.rand(2, 3, 96, 96)).shape
         torch.Size([2, 1])

@@ -59,6 +59,7 @@ class SRResNet(nn.Module):
         channels: image channels (3).
 
     Examples:
+        >>> from srzoo_plugins.baselines.srresnet import SRResNet
         >>> model = SRResNet(scale=4, num_blocks=2)
         >>> model(torch.rand(1, 3, 5, 7)).shape
         torch.Size([1, 3, 20, 28])

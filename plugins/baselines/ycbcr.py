@@ -54,6 +54,7 @@ def rgb_to_ycbcr(image: torch.Tensor) -> torch.Tensor:
         ``(N, 3, H, W)`` float YCbCr, Y in ``[16, 235] / 255``, Cb and Cr in ``[16, 240] / 255``.
 
     Examples:
+        >>> from srzoo_plugins.baselines.ycbcr import rgb_to_ycbcr
         >>> rgb_to_ycbcr(torch.ones(1, 3, 1, 1)).flatten() * 255
         tensor([235.0000, 128.0000, 128.0000])
     """

@@ -106,6 +106,7 @@ def imresize(
             the output would be empty.
 
     Examples:
+        >>> from srzoo_plugins.bicubic.imresize import imresize
         >>> imresize(torch.rand(2, 3, 64, 48), 4).shape
         torch.Size([2, 3, 16, 12])
     """
@@ -132,6 +133,7 @@ class Imresize(nn.Module):
     """Module form of [`imresize`][] (same arguments, fixed at construction).
 
     Examples:
+        >>> from srzoo_plugins.bicubic.imresize import Imresize
         >>> down = Imresize(4)
         >>> down(torch.rand(1, 3, 64, 64)).shape
         torch.Size([1, 3, 16, 16])

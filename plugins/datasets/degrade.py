@@ -96,6 +96,7 @@ def make_lr(
         ``(N, 3, ceil(H/s), ceil(W/s))`` float in ``[0, 1]`` on ``batch_hr.device``.
 
     Examples:
+        >>> from srzoo_plugins.datasets.degrade import make_lr
         >>> make_lr(torch.rand(8, 3, 256, 256), "bicubic", 4).shape
         torch.Size([8, 3, 64, 64])
     """

@@ -27,6 +27,8 @@ def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
     normalisation weights (when affine) ~ N(1, std), their biases 0. Other parameters are untouched.
 
     Examples:
+        >>> from torch import nn
+        >>> from srzoo_plugins.stagegan.init import init_weights
         >>> net = init_weights(nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8)))
         >>> float(net[1].bias.detach().abs().max())
         0.0

@@ -57,6 +57,7 @@ def gan_loss(
         A scalar tensor.
 
     Examples:
+        >>> from srzoo_plugins.stagegan.losses import gan_loss
         >>> gan_loss(torch.zeros(1, 1, 30, 30), True)     # log 2 for undecided logits
         tensor(0.6931)
     """
@@ -115,6 +116,7 @@ def l1_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         A scalar tensor.
 
     Examples:
+        >>> from srzoo_plugins.stagegan.losses import l1_loss
         >>> l1_loss(torch.zeros(1, 3, 4, 4), torch.ones(1, 3, 4, 4))
         tensor(1.)
     """

@@ -45,6 +45,7 @@ class PatchGAN(nn.Module):
         ``h = patchgan_output_size(H, n_layers)``; ``(N, 6, 256, 256) → (N, 1, 30, 30)``.
 
     Examples:
+        >>> from srzoo_plugins.stagegan.patchgan import PatchGAN
         >>> d = PatchGAN(6)                            # Stage-GAN's D0 and D2: 2,768,705 params
         >>> d(torch.zeros(1, 6, 256, 256)).shape
         torch.Size([1, 1, 30, 30])

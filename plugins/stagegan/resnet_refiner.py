@@ -62,6 +62,7 @@ class ResNetRefiner(nn.Module):
         multiples of 4 and at least 8 (reflection padding at the H/4 bottleneck).
 
     Examples:
+        >>> from srzoo_plugins.stagegan.resnet_refiner import ResNetRefiner
         >>> g2 = ResNetRefiner()                      # Stage-GAN's G2: 11,383,427 params
         >>> g2.eval()(torch.zeros(1, 3, 64, 64)).shape
         torch.Size([1, 3, 64, 64])

@@ -99,6 +99,7 @@ class UNetGenerator(nn.Module):
         ``H, W`` multiples of ``2**num_downs``.
 
     Examples:
+        >>> from srzoo_plugins.stagegan.unet import UNetGenerator
         >>> g0 = UNetGenerator(3, 3, num_downs=8, ngf=64)       # Stage-GAN's G0: 54,413,955 params
         >>> g0.eval()(torch.zeros(1, 3, 256, 256)).shape
         torch.Size([1, 3, 256, 256])
