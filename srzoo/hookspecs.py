@@ -32,6 +32,7 @@ PROJECT_NAME = "srzoo"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+"""Marks a plugin's hook implementations: put ``@srzoo.hookimpl`` on each ``srzoo_register_*`` function."""
 
 Register = Callable[..., None]
 """The ``register(name, factory, **metadata)`` callable passed to every hook."""

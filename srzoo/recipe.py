@@ -215,7 +215,9 @@ class Recipe:
         value_range: the range the networks work in; the API edge is always ``[0, 1]``.
         input_multiple: the LR input is padded to a multiple of this, then the output cropped.
         pad_mode: how that padding is filled (``reflect`` falls back to ``replicate`` on tiny inputs).
-        description, paper, license: shown by ``srzoo info``.
+        description: one line shown by ``srzoo list`` and ``srzoo info``.
+        paper: the paper the recipe reproduces, shown by ``srzoo info``.
+        license: the license of the method or its weights, shown by ``srzoo info``.
         train: the paper's training settings, or ``None``.
         published: values papers report for this recipe (``srzoo bench`` shows the gap).
         source: where the recipe came from (a file path), for error messages.
