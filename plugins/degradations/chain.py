@@ -108,7 +108,8 @@ class Chain(nn.Module):
             try:
                 built.append(srzoo.create("degradation", step["name"], **args))
             except SrzooError as error:
-                raise type(error)(f"chain step {i} ({step['name']!r}): {error}") from None
+                error.args = (f"chain step {i} ({step['name']!r}): {error}", *error.args[1:])
+                raise
             factors.append(_step_factor(args))
         total = math.prod(factors)
         if scale is not None:
