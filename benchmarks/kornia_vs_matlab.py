@@ -26,7 +26,9 @@ METHODS = ("kornia-bicubic", "torch-bicubic", "bicubic")
 
 
 def _load(path: Path) -> torch.Tensor:
-    return torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].double()
+    return (
+        torch.from_numpy(np.asarray(Image.open(path).convert("RGB")).copy()).permute(2, 0, 1)[None].double()
+    )
 
 
 def psnr_8bit(a: torch.Tensor, b: torch.Tensor) -> float:
