@@ -47,10 +47,13 @@ def gaussian_noise(
         >>> n[0].abs().max().item(), round(n[1].std().item(), 1), torch.equal(n[1, 0], n[1, 2])
         (0.0, 0.1, True)
     """
-    n, c, h, w = x.shape
-    colour = _params.normal_like((n, c, h, w), generator, x)
-    mono = _params.normal_like((n, 1, h, w), generator, x)
-    field = torch.where(gray.view(-1, 1, 1, 1), mono.expand(n, c, h, w), colour)
+    _, c, h, w = x.shape
+    field = torch.empty_like(x)
+    for mono, chosen in ((False, ~gray), (True, gray)):
+        index = chosen.nonzero().flatten()
+        if index.numel():
+            draw = _params.normal_like((index.numel(), 1 if mono else c, h, w), generator, x)
+            field.index_copy_(0, index, draw.expand(-1, c, -1, -1))
     return field * (sigma.to(x.dtype) / 255.0).view(-1, 1, 1, 1)
 
 
@@ -91,17 +94,19 @@ def poisson_noise(
     """
     if x.shape[1] not in (1, 3):
         raise InputError(f"poisson noise needs 1 or 3 channels, got shape {tuple(x.shape)}")
-    n, c, h, w = x.shape
-    fields = []
-    for image in (x, _gray(x)):
+    c = x.shape[1]
+    field = torch.empty_like(x)
+    device = generator.device if generator is not None else x.device
+    for mono, chosen in ((False, ~gray), (True, gray)):
+        index = chosen.nonzero().flatten()
+        if index.numel() == 0:
+            continue
+        image = x.index_select(0, index)
+        image = _gray(image) if mono else image
         snapped = (image * 255.0).round().clamp(0, 255) / 255.0
         levels = _levels(snapped).to(x.dtype).view(-1, 1, 1, 1)
-        rate = snapped * levels
-        device = generator.device if generator is not None else x.device
-        counts = torch.poisson(rate.to(device), generator=generator).to(x.device)
-        fields.append(counts / levels - snapped)
-    colour, mono = fields
-    field = torch.where(gray.view(-1, 1, 1, 1), mono.expand(n, c, h, w), colour)
+        counts = torch.poisson((snapped * levels).to(device), generator=generator).to(x.device)
+        field.index_copy_(0, index, (counts / levels - snapped).expand(-1, c, -1, -1))
     return field * strength.to(x.dtype).view(-1, 1, 1, 1)
 
 
@@ -160,17 +165,19 @@ class RandomNoise(nn.Module):
         gray = _params.bernoulli(n, self.gray_prob, generator, x)
         sigma = _params.uniform(n, self.sigma, generator, x)
         strength = _params.uniform(n, self.poisson_strength, generator, x)
-        skip = ~_params.bernoulli(n, self.p, generator, x)
-        noise = torch.zeros_like(x)
-        if bool(is_gaussian.any()):
-            noise = torch.where(
-                is_gaussian.view(-1, 1, 1, 1), gaussian_noise(x, sigma, gray, generator), noise
-            )
-        if not bool(is_gaussian.all()):
-            noise = torch.where(
-                is_gaussian.view(-1, 1, 1, 1), noise, poisson_noise(x, strength, gray, generator)
-            )
-        out = torch.where(skip.view(-1, 1, 1, 1), x, x + noise)
+        active = _params.bernoulli(n, self.p, generator, x)
+        out = x
+        # only the images that need a kind of noise get it (noise fields are the costly part)
+        for kind, chosen in (("gaussian", active & is_gaussian), ("poisson", active & ~is_gaussian)):
+            index = chosen.nonzero().flatten()
+            if index.numel() == 0:
+                continue
+            part = x.index_select(0, index)
+            if kind == "gaussian":
+                noise = gaussian_noise(part, sigma[index], gray[index], generator)
+            else:
+                noise = poisson_noise(part, strength[index], gray[index], generator)
+            out = out.index_copy(0, index, part + noise)
         return out.clamp(0.0, 1.0) if self.clip else out
 
     def extra_repr(self) -> str:
