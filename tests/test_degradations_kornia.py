@@ -385,7 +385,7 @@ STEPS_X4 = [
 
 @pytest.mark.parametrize(("h", "w"), [(64, 64), (37, 41)])
 def test_chain_output_contract_range_and_determinism(h: int, w: int) -> None:
-    chain = create("degradation" and "chain", steps=STEPS_X4)
+    chain = create("chain", steps=STEPS_X4)
     assert chain.scale == 4
     x = torch.rand(4, 3, h, w, generator=seeded(0))
     a, b = chain(x, generator=seeded(9)), chain(x, generator=seeded(9))
@@ -455,7 +455,10 @@ def test_chain_from_a_toml_table() -> None:
 # ------------------------------------------------------------------------------------- realesrgan
 
 
-@pytest.mark.parametrize(("shape", "scale"), [((2, 3, 64, 64), 4), ((3, 3, 37, 41), 4), ((1, 1, 33, 30), 2)])
+@pytest.mark.parametrize(
+    ("shape", "scale"),
+    [((2, 3, 64, 64), 4), ((3, 3, 37, 41), 4), ((1, 1, 33, 30), 2), ((1, 3, 1, 1), 4), ((2, 3, 5, 3), 4)],
+)
 def test_realesrgan_output_contract(shape: tuple[int, ...], scale: int) -> None:
     n, c, h, w = shape
     deg = create("realesrgan", scale=scale)

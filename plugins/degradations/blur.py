@@ -20,6 +20,8 @@ import kornia
 import torch
 from torch import nn
 
+from srzoo.errors import InputError
+
 from . import _params
 from .kernels import anisotropic_kernels, identity_kernels, sinc_kernels
 
@@ -50,7 +52,7 @@ def blur2d(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     """
     x = _params.check_batch(x, "x")
     if kernels.ndim != 3 or kernels.shape[0] != x.shape[0] or kernels.shape[-1] % 2 == 0:
-        raise _params.InputError(
+        raise InputError(
             f"kernels must have shape (N, K, K) with N = {x.shape[0]} and K odd, got {tuple(kernels.shape)}"
         )
     half = kernels.shape[-1] // 2
@@ -133,7 +135,7 @@ class RandomBlur(nn.Module):
         self.p = _params.as_probability(p, "p")
         self.width = _grid_width(self.kernel_size)
         if self.width < self.kernel_size[0]:
-            raise _params.InputError(f"kernel_size range {list(self.kernel_size)} contains no odd size")
+            raise InputError(f"kernel_size range {list(self.kernel_size)} contains no odd size")
 
     def sample_kernels(self, n: int, generator: torch.Generator | None, like: torch.Tensor) -> torch.Tensor:
         """Draw ``(n, K, K)`` float64 kernels on ``like``'s device (``K`` = the largest odd size allowed)."""
@@ -207,7 +209,7 @@ class RandomSinc(nn.Module):
         self.p = _params.as_probability(p, "p")
         self.width = _grid_width(self.kernel_size)
         if self.width < self.kernel_size[0]:
-            raise _params.InputError(f"kernel_size range {list(self.kernel_size)} contains no odd size")
+            raise InputError(f"kernel_size range {list(self.kernel_size)} contains no odd size")
 
     def sample_kernels(self, n: int, generator: torch.Generator | None, like: torch.Tensor) -> torch.Tensor:
         """Draw ``(n, K, K)`` float64 kernels on ``like``'s device."""
