@@ -340,6 +340,15 @@ def test_jpeg_quality_controls_the_error_and_gray_is_supported() -> None:
         jpeg(x, torch.tensor([50.0, 60.0]))
 
 
+def test_jpeg_passes_gradients() -> None:
+    """kornia's codec is differentiable (a full float64 gradcheck of it is too slow for the default suite)."""
+    from srzoo_plugins.degradations.jpeg import jpeg
+
+    x = torch.rand(2, 3, 16, 16, generator=seeded(0), requires_grad=True)
+    jpeg(x, torch.tensor([40.0, 90.0])).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
 # ---------------------------------------------------------------------------------- kornia-bicubic
 
 
