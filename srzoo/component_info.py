@@ -200,7 +200,8 @@ def resize_radius(args: Mapping[str, Any], support: float) -> int:
     Upsampling: an output pixel lies over one input pixel, its kernel is centred within half a pixel
     of it and reaches ``support`` further (one more at fractional scales, where the footprint is
     not aligned). Downsampling by ``s``: the output pixel lies over ``s`` input pixels and the
-    kernel, widened by ``s`` when antialiased, reaches ``(support - 0.5) * s + 0.5`` past their edge.
+    kernel, widened by ``s`` when antialiased, reaches less than ``(support - 0.5) * s + 0.5`` past
+    their edge (one more at fractional scales).
 
     Example:
         >>> srzoo.component_info.resize_radius({"scale": 4, "direction": "up"}, support=2)
@@ -210,7 +211,7 @@ def resize_radius(args: Mapping[str, Any], support: float) -> int:
     if args["direction"] == "up":
         return math.ceil(support) + (0 if scale.is_integer() else 1)
     width = support * scale if args.get("antialias", True) else support
-    return max(0, math.ceil(width - 0.5 * scale + 0.5))
+    return max(0, math.ceil(width - 0.5 * scale + 0.5) - (1 if scale.is_integer() else 0))
 
 
 # --------------------------------------------------------------------------- checks

@@ -37,15 +37,15 @@ def _srcnn_radius(args: Mapping[str, Any]) -> int:
 
 
 def _lapsrn_radius(args: Mapping[str, Any]) -> int:
-    """The Y pyramid, level by level in LR pixels (each level runs at twice the previous resolution):
-    the input conv, then per level its convs and transposed conv, and the residual conv after it.
-    Chroma comes from bicubic upsampling (radius 2), which the luma path always exceeds."""
+    """The Y pyramid in LR pixels: the input conv (1), then per level ``k`` (at ``2**k`` times the LR
+    resolution) its ``depth`` convs and transposed conv, and the residual conv at twice that
+    resolution: ``(depth + 1.5) / 2**k``. Chroma comes from bicubic upsampling (radius 2)."""
     from .lapsrn import released_depth
 
     scale = args["scale"]
     depth = args["depth"] if args["depth"] is not None else released_depth(scale)
     levels = max(scale.bit_length() - 1, 1)
-    return max(2, 1 + sum(math.ceil((depth + 1) / 2**k) + 1 for k in range(levels)))
+    return max(2, math.ceil(1 + sum((depth + 1.5) / 2**k for k in range(levels))))
 
 
 def _srresnet_radius(args: Mapping[str, Any]) -> int:

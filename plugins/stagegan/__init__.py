@@ -34,10 +34,10 @@ _MODULE = "srzoo_plugins.stagegan"
 
 
 def _refiner_radius(args: Mapping[str, Any]) -> int:
-    """In input pixels: the 7x7 stem, two stride-2 3x3 convs (1 and 2 pixels), two 3x3 convs per
-    residual block at quarter resolution (8 pixels per block), two stride-2 transposed 3x3 convs
-    (4 and 2 pixels), the 7x7 head, and 3 pixels for the stride alignment."""
-    return 3 + 1 + 2 + 8 * args["n_blocks"] + 4 + 2 + 3 + 3
+    """In input pixels: the 7x7 stem and head, the two stride-2 convs and the two stride-2
+    transposed convs (12 pixels together, at their strides' alignment), and two 3x3 convs per
+    residual block at quarter resolution (8 pixels per block); measured exact in the tests."""
+    return 12 + 8 * args["n_blocks"]
 
 
 @srzoo.hookimpl
