@@ -199,7 +199,8 @@ def test_output_size_must_match_the_scale(test_plugin):
     )
     # the metadata says so at build time
     with pytest.raises(
-        RecipeError, match=r"recipe 'liar' says scale = 8, but its output node 'sr' upscales the LR input by 4$"
+        RecipeError,
+        match=r"recipe 'liar' says scale = 8, but its output node 'sr' upscales the LR input by 4$",
     ):
         srzoo.build(recipe)
     # a component that declares no upscale is caught at its first forward
