@@ -166,12 +166,13 @@ def _show(key: Hashable) -> str:
 
 # --------------------------------------------------------------------------- overrides
 
-_FIXED = {
+FIXED_KEYS: dict[str, str] = {
     "name": "the name cannot be overridden; write a variant recipe (base = ...) under a new name",
     "nodes": "the graph cannot be overridden; write a variant recipe (base = ...) instead",
     "base": "a recipe's base cannot be overridden; write a variant recipe (base = ...) instead",
     "weights": "'weights' is not a recipe key; pass weights= to srzoo.build (CLI: --weights PATH)",
 }
+"""Keys an override may not set, and what to do instead."""
 
 
 def apply_override(data: dict[str, Any], key: Any, value: Any, source: str) -> None:
@@ -192,8 +193,8 @@ def apply_override(data: dict[str, Any], key: Any, value: Any, source: str) -> N
             raise RecipeError(
                 source, head, f"override of node {head!r} must be a table of arguments, got {value!r}"
             )
-    elif head in _FIXED:
-        raise RecipeError(source, key, _FIXED[head])
+    elif head in FIXED_KEYS:
+        raise RecipeError(source, key, FIXED_KEYS[head])
     elif head == "train":
         if rest:
             _set_dotted(data.setdefault("train", {}), rest, value, source, key, none_deletes=True)

@@ -48,7 +48,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         description=(
             "pix2pix U-Net (4x4 stride-2 convs, BatchNorm, skip concatenations, dropout in the three "
             "innermost decoder blocks, tanh); Stage-GAN's G0 (MR -> semantic map) and G1 "
-            "([MR, map] -> HR). Inputs: multiples of 2**num_downs (256 by default)."
+            "([MR, map] -> HR)."
         ),
         paper=f"{PIX2PIX_PAPER}; used in {STAGEGAN_PAPER}",
         license=_LICENSE,
