@@ -187,7 +187,8 @@ def resize_upscale(args: Mapping[str, Any]) -> float:
     """``upscale`` of a resizer whose factory takes ``scale`` and ``direction`` (``"up"``/``"down"``).
 
     Example:
-        >>> srzoo.component_info.resize_upscale({"scale": 4, "direction": "down"})
+        >>> from srzoo.component_info import resize_upscale
+        >>> resize_upscale({"scale": 4, "direction": "down"})
         0.25
     """
     return float(args["scale"]) if args["direction"] == "up" else 1.0 / args["scale"]
@@ -204,7 +205,8 @@ def resize_radius(args: Mapping[str, Any], support: float) -> int:
     their edge (one more at fractional scales).
 
     Example:
-        >>> srzoo.component_info.resize_radius({"scale": 4, "direction": "up"}, support=2)
+        >>> from srzoo.component_info import resize_radius
+        >>> resize_radius({"scale": 4, "direction": "up"}, support=2)
         2
     """
     scale = float(args["scale"])

@@ -391,8 +391,9 @@ class Recipe:
         into an equal recipe (``None`` fields are left out, as TOML has no null).
 
         Example:
+            >>> from srzoo.recipe import parse_recipe
             >>> recipe = srzoo.get_recipe("bicubic-x4")
-            >>> srzoo.recipe.parse_recipe(recipe.to_dict()) == recipe
+            >>> parse_recipe(recipe.to_dict()) == recipe
             True
         """
         data: dict[str, Any] = {

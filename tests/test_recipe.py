@@ -550,3 +550,108 @@ def test_builtin_variants_are_a_few_lines():
 def test_python_api_misuse_raises_srzoo_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --------------------------------------------------------------------------- --set and srzoo info
+
+
+@pytest.mark.parametrize(
+    ("item", "value"),
+    [
+        ("sem.dropout_at_inference=false", False),
+        ("sem.dropout_at_inference=False", False),  # Python's spelling, accepted for a bool
+        ("sem.dropout_at_inference=True", True),
+        ("sem.norm=instance", "instance"),  # a bare word where the argument is a string
+        ('sem.norm="none"', "none"),
+        ("sem.ngf=32", 32),
+        ("train.optimizer.lr=1e-5", 1e-5),
+        ("train.grad_clip=None", None),  # resets an optional field
+        ("train.critics.d1.args.ndf=8", 8),
+        ("input_multiple=64", 64),
+        ("value_range=[0, 1]", [0, 1]),
+    ],
+)
+def test_settings_are_typed(item, value):
+    from srzoo.cli._options import parse_settings
+
+    key = item.partition("=")[0]
+    parsed = parse_settings([item], srzoo.get_recipe("stagegan-x8"))
+    assert parsed == {key: value} and type(parsed[key]) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("sem.ngf=abc", r"^--set sem.ngf=abc: expected an integer$"),
+        ("sem.ngf=1.5", r"^--set sem.ngf=1.5: expected an integer, got float 1.5$"),
+        ("sem.dropout_at_inference=yes", r"^--set sem.dropout_at_inference=yes: expected true or false$"),
+        ("sem.dropout_at_inference=1", r"expected true or false, got int 1$"),
+        ("sem.norm=batchy", r"expected one of 'batch', 'instance', 'none'$"),
+        ("train.epochs=ten", r"^--set train.epochs=ten: expected an integer or None$"),
+        ("scale=2.5", r"^--set scale=2.5: expected an integer, got float 2.5$"),
+        ("name=mine", r"^--set name=mine: the name cannot be overridden; write a variant recipe"),
+        (
+            "weights=w.safetensors",
+            r"^--set weights=w.safetensors: 'weights' is not a recipe key; use --weights PATH$",
+        ),
+        ("sem.ngf", r"^--set 'sem.ngf': expected KEY=VALUE$"),
+    ],
+)
+def test_bad_settings_give_one_line(item, message):
+    from srzoo.cli._options import parse_settings
+
+    with pytest.raises(srzoo.SrzooError, match=message):
+        parse_settings([item], srzoo.get_recipe("stagegan-x8"))
+
+
+def test_settings_reach_the_recipe_arguments():
+    from srzoo.cli._options import recipe_with_settings
+
+    recipe = recipe_with_settings(
+        "stagegan-x8", ["sem.dropout_at_inference=True", "sem.ngf=4", "sem.num_downs=8"]
+    )
+    assert recipe.node("sem").args["dropout_at_inference"] is True
+    assert (
+        recipe_with_settings("stagegan-x8", ["sem.dropout_at_inference=False"])
+        .node("sem")
+        .args["dropout_at_inference"]
+        is False
+    )
+
+
+def test_info_reads_files_and_settings(tmp_path: Path, capsys):
+    from srzoo.cli import main
+
+    path = _write(
+        tmp_path,
+        "mine",
+        'base = "bicubic-x2"\nname = "mine"\nscale = 3\n[[nodes]]\nname = "sr"\nargs = { scale = 3 }\n',
+    )
+    assert main(["info", str(path), "--no-flops"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe mine" in out and "×3" in out and "1 LR pixels, derived" in out and "2 LR pixels" in out
+    assert (
+        main(["info", "stagegan-x4", "--no-flops", "--set", "sem.num_downs=6", "--set", "s2.num_downs=6"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "16 LR pixels, derived from the components" in out and "num_downs=6" in out and "unbounded" in out
+    assert main(["info", "bicubic-x4", "--set", "sr.scale=3"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "key 'scale': recipe 'bicubic-x4' says scale = 4, but its output node 'sr' upscales the LR input by 3"
+        in err
+    )
+    assert main(["info", "unet", "--set", "ngf=3"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --set changes recipes; 'unet' is a generator"
+    assert main(["info", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml: cannot read the recipe" in capsys.readouterr().err
+
+
+def test_info_shows_typed_metadata(capsys):
+    from srzoo.cli import main
+
+    assert main(["info", "unet"]) == 0
+    out = capsys.readouterr().out
+    assert "256 with the default arguments (depends on them)" in out and "unbounded or unknown" in out
+    assert "examples" not in out  # test fixtures are not shown

@@ -55,6 +55,7 @@ def parse_settings(items: Iterable[str], recipe: Recipe, option: str = "--set") 
     key and the expected type.
 
     Example:
+        >>> from srzoo.cli._options import parse_settings
         >>> recipe = srzoo.get_recipe("stagegan-x8")
         >>> parse_settings(["sem.dropout_at_inference=False", "train.epochs=10"], recipe)
         {'sem.dropout_at_inference': False, 'train.epochs': 10}
