@@ -54,7 +54,7 @@ class GraphLayout:
         input_multiple: the LR multiple every node's input size needs (derived, ignoring any
             ``input_multiple`` the recipe states).
         receptive_field: the output's reach in LR pixels, or ``None`` (unbounded or unknown).
-        nodes: each node's [`NodeLayout`][srzoo._graph.NodeLayout] by name (``"lr"`` included).
+        nodes: each node's `NodeLayout` by name (``"lr"`` included).
     """
 
     input_multiple: int

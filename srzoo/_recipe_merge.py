@@ -1,7 +1,7 @@
 """Merging TOML-like recipe dicts: a variant into its base, and overrides into a recipe.
 
-Both work on [`Recipe.to_dict`][srzoo.Recipe.to_dict]'s form and leave validation to
-[`parse_recipe`][srzoo.recipe.parse_recipe], so every result is checked by the one validator.
+Both work on `Recipe.to_dict`'s form and leave validation to
+`parse_recipe`, so every result is checked by the one validator.
 
 Variant rules (``docs/recipes.md``, "Variants"):
 
@@ -176,7 +176,7 @@ FIXED_KEYS: dict[str, str] = {
 
 
 def apply_override(data: dict[str, Any], key: Any, value: Any, source: str) -> None:
-    """Apply one override (see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides]) to ``data``
+    """Apply one override (see `Recipe.with_overrides`) to ``data``
     in place; ``data`` is a recipe's ``to_dict()``."""
     if not isinstance(key, str) or not key:
         raise RecipeError(source, str(key), f"an override key must be a non-empty string, got {key!r}")

@@ -170,14 +170,14 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
 
     Args:
         name: a registered recipe name (``"stagegan-x8"``, ``"bicubic-x4"``...), a path to a recipe
-            ``.toml`` file, or a [`Recipe`][srzoo.Recipe] (one built in Python is validated here).
+            ``.toml`` file, or a `Recipe` (one built in Python is validated here).
         weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
             converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
-        **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides],
+        **overrides: changes to the recipe, see `Recipe.with_overrides`,
             e.g. ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 
     Returns:
-        An [`SRModel`][srzoo.SRModel] in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
+        An `SRModel` in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
         ``(N, 3, s*h, s*w)`` RGB ``[0, 1]``.
 
     Raises:

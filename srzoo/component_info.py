@@ -1,7 +1,7 @@
 """Typed metadata of a registered component, checked when a plugin registers it.
 
 A plugin passes metadata as keyword arguments of ``register(name, factory, **metadata)``; srzoo turns
-them into a [`ComponentInfo`][srzoo.ComponentInfo] (``srzoo.describe(kind, name).metadata``) and
+them into a `ComponentInfo` (``srzoo.describe(kind, name).metadata``) and
 refuses unknown keys or values of the wrong type with an error naming the plugin. Plugin-specific
 keys go in ``extra={...}``.
 
@@ -84,8 +84,8 @@ class Examples:
 class ComponentInfo:
     """What srzoo knows about a registered component (``srzoo.describe(kind, name).metadata``).
 
-    Every field is optional. Geometry fields may be [`PerArgs`][srzoo.component_info.PerArgs]
-    callables of the component's arguments; read them with [`value`][srzoo.ComponentInfo.value].
+    Every field is optional. Geometry fields may be `PerArgs`
+    callables of the component's arguments; read them with `value`.
 
     Attributes:
         description: one line for ``srzoo list`` and ``srzoo info``.
@@ -102,15 +102,15 @@ class ComponentInfo:
             pixels it lies over. ``None``: unbounded or unknown (e.g. a U-Net whose bottleneck sees
             the whole input).
         in_channels: the input channels it takes; ``None``: any.
-        out_channels: the output channels it makes; ``"same"`` ([`SAME_CHANNELS`][srzoo.component_info.SAME_CHANNELS]):
+        out_channels: the output channels it makes; ``"same"`` (`SAME_CHANNELS`):
             as many as it receives; ``None``: unknown.
         supports_half: whether it runs in float16/bfloat16; ``None``: unknown.
         higher_is_better: for metrics, the direction of improvement.
         download: for datasets, how to get the data (a command or a URL).
-        default_weights: weights the component loads by default ([`DefaultWeights`][srzoo.DefaultWeights]).
+        default_weights: weights the component loads by default (`DefaultWeights`).
         converters: weight-file suffix (``".mat"``) -> a ``"module:function"`` reference (or callable)
             reading that format into the recipe model's state dict.
-        examples: test fixtures for the smoke tests ([`Examples`][srzoo.Examples]); not product metadata.
+        examples: test fixtures for the smoke tests (`Examples`); not product metadata.
         extra: anything plugin-specific, shown by ``srzoo info`` and otherwise not read by srzoo.
     """
 

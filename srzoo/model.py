@@ -29,9 +29,9 @@ class _CallableStage(nn.Module):
 class SRModel(nn.Module):
     """A super-resolution model built from a :class:`~srzoo.Recipe`.
 
-    Build one with [`srzoo.build`][srzoo.build]. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
+    Build one with `srzoo.build`. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
     ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]`` for any ``h, w >= 1``: the input is padded to
-    [`input_multiple`][srzoo.SRModel.input_multiple] and the output cropped back.
+    `input_multiple` and the output cropped back.
 
     Attributes:
         recipe: the parsed recipe.

@@ -237,7 +237,7 @@ class Published:
 class Optimizer:
     """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``).
 
-    ``lr_multipliers`` maps a parameter-name prefix of the [`SRModel`][srzoo.SRModel] (e.g.
+    ``lr_multipliers`` maps a parameter-name prefix of the `SRModel` (e.g.
     ``"stages.sr.reconstruct"``) to a factor on ``lr``, for papers that train some layers slower
     (SRCNN's last layer learns 10× slower).
     """
@@ -350,7 +350,7 @@ class Recipe:
         value_range: the range the networks work in; the API edge is always ``[0, 1]``.
         input_multiple: a stated override of the multiple the LR input is padded to, or ``None``
             (the usual case): the built model derives it from its components' metadata, see
-            [`SRModel.input_multiple`][srzoo.SRModel.input_multiple].
+            `SRModel.input_multiple`.
         pad_mode: how that padding is filled (``reflect`` falls back to ``replicate`` on tiny inputs).
         description, paper, license: shown by ``srzoo info``.
         train: the paper's training settings, or ``None``.
@@ -387,7 +387,7 @@ class Recipe:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The recipe as a TOML-like dict that [`parse_recipe`][srzoo.recipe.parse_recipe] reads back
+        """The recipe as a TOML-like dict that `parse_recipe` reads back
         into an equal recipe (``None`` fields are left out, as TOML has no null).
 
         Example:
@@ -711,7 +711,7 @@ def parse_recipe(
     ``docs/recipes.md`` ("Variants").
 
     Args:
-        data: the recipe's tables, as ``tomllib`` gives them or [`Recipe.to_dict`][srzoo.Recipe.to_dict] makes them.
+        data: the recipe's tables, as ``tomllib`` gives them or `Recipe.to_dict` makes them.
         source: where it came from, for error messages.
         base_dir: the folder a relative ``base`` path is read from (the recipe file's folder);
             the working directory when ``None``.

@@ -41,7 +41,7 @@ class Entry:
             path to a TOML file or a :class:`srzoo.Recipe`.
         plugin: the name of the plugin that registered it.
         metadata: the typed metadata given at registration (paper, license, geometry, ...),
-            checked by [`ComponentInfo.from_registration`][srzoo.ComponentInfo.from_registration].
+            checked by `ComponentInfo.from_registration`.
     """
 
     kind: str
@@ -155,8 +155,8 @@ class Registry:
 def make_register(kind: str, plugin: str, into: list[Entry]) -> Callable[..., None]:
     """Return the ``register(name, factory, **metadata)`` callable handed to one plugin's hook.
 
-    ``metadata`` becomes a [`ComponentInfo`][srzoo.ComponentInfo]; unknown keys and values of the
-    wrong type raise [`SrzooError`][srzoo.SrzooError] naming the plugin (the plugin is then shown as
+    ``metadata`` becomes a `ComponentInfo`; unknown keys and values of the
+    wrong type raise `SrzooError` naming the plugin (the plugin is then shown as
     broken, and none of its registrations are kept).
 
     Entries are collected in ``into`` and added by the caller only once the hook returned, so a hook

@@ -8,7 +8,7 @@ Registers (lazily: this module imports no torch code)
 
 The recipes ``stagegan-x4``/``-x8`` (and their ``-nosem`` ablations) chain them; see
 ``docs/stagegan.md``. Every component declares ``examples`` (test fixtures: small, fast factory
-arguments and input shapes, see [`srzoo.Examples`][srzoo.Examples]) so that the registry-driven
+arguments and input shapes, see `srzoo.Examples`) so that the registry-driven
 tests can smoke-test it. The networks' geometry (input multiple, receptive field, channels) is
 metadata computed from their arguments, from which srzoo derives a recipe's padding and checks its
 channels.
