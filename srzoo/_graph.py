@@ -82,7 +82,7 @@ def analyse(recipe: Recipe) -> GraphLayout:
 
     Raises:
         RecipeError: naming the node: inputs of different resolutions or a channel count the
-            component does not take, an output that is not RGB or not ``scale`` times the input,
+            component does not take (a training critic's too), an output that is not RGB or not ``scale`` times the input,
             or metadata that cannot be evaluated; ``input_multiple`` when it cannot be derived
             (an upstream component does not declare its ``upscale``) and the recipe does not state it.
     """
@@ -180,6 +180,7 @@ def analyse(recipe: Recipe) -> GraphLayout:
             "output",
             f"the output node {recipe.output!r} makes {output.channels} channels; the SR image is RGB (3)",
         )
+    _check_critics(recipe, layouts, registry)
     if blocked is not None and recipe.input_multiple is None:
         raise RecipeError(
             recipe.source, "input_multiple", f"cannot derive it: {blocked}; state input_multiple"
@@ -187,7 +188,36 @@ def analyse(recipe: Recipe) -> GraphLayout:
     return GraphLayout(multiple, output.reach, layouts)
 
 
+def _check_critics(recipe: Recipe, layouts: Mapping[str, NodeLayout], registry: Any) -> None:
+    """A critic sees ``[*condition, judged image]`` concatenated: its ``in_channels`` must match.
+
+    Critics are for training: one whose discriminator is not installed is left to the trainer.
+    """
+    if recipe.train is None:
+        return
+    for index, critic in enumerate(recipe.train.critics):
+        try:
+            entry = registry.get("discriminator", critic.component)
+            args = resolved_args(entry.load(), critic.args)
+            expected = entry.metadata.value("in_channels", args)
+        except SrzooError:
+            continue
+        names = [*critic.condition, critic.judges]
+        channels = [layouts[name].channels for name in names]
+        if expected is None or any(c is None for c in channels):
+            continue
+        received = sum(c for c in channels if c is not None)
+        if received != expected:
+            parts = " + ".join(f"{c} ({name})" for name, c in zip(names, channels, strict=True))
+            raise RecipeError(
+                recipe.source,
+                f"train.critics[{index}]",
+                f"critic {critic.name!r} judges {parts} = {received} channels, but discriminator "
+                f"{critic.component!r} takes {expected}; make its in_channels match",
+            )
+
+
 def _show(scale: Fraction | None) -> str:
     if scale is None:
         return "?"
-    return str(scale.numerator) if scale.denominator == 1 else f"{float(scale):g}"
+    return str(scale.numerator) if scale.denominator == 1 and scale < 10**6 else f"{float(scale):g}"

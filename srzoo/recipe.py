@@ -50,6 +50,10 @@ LOSS_LEVELS = ("output", "all")
 TRAIN_STAGES = ("joint", "sequential")
 PUBLISHED_METRICS = ("psnr", "ssim", "gsm")
 Y_CONVENTIONS = ("rounded", "unrounded")
+MAX_SCALE = 64
+"""Larger factors are a mistake (a typo, an unit error), not a super-resolution task."""
+MAX_INPUT_MULTIPLE = 4096
+"""A stated ``input_multiple`` above this would pad every input to an unusable size."""
 OUTPUT_ALIAS = "sr"
 """``return_intermediates`` returns the output under this name too, so no other node may use it."""
 _NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -724,6 +728,13 @@ def parse_recipe(
     reader = _Reader(data, source, "")
     name = reader.get("name", str, what="the recipe's name")
     scale = reader.positive("scale", int)
+    if scale > MAX_SCALE:
+        raise reader.fail("scale", f"expected a scale up to {MAX_SCALE}, got {scale}")
+    input_multiple = reader.positive("input_multiple", int, None)
+    if input_multiple is not None and input_multiple > MAX_INPUT_MULTIPLE:
+        raise reader.fail(
+            "input_multiple", f"expected at most {MAX_INPUT_MULTIPLE} LR pixels, got {input_multiple}"
+        )
     value_range = reader.get("value_range", list, [0.0, 1.0], what="a list [low, high]")
     if (
         len(value_range) != 2
@@ -775,7 +786,7 @@ def parse_recipe(
         nodes=tuple(nodes),
         output=output,
         value_range=(float(value_range[0]), float(value_range[1])),
-        input_multiple=reader.positive("input_multiple", int, None),
+        input_multiple=input_multiple,
         pad_mode=pad_mode,
         description=reader.get("description", str, ""),
         paper=reader.get("paper", str, ""),

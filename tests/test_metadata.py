@@ -242,6 +242,18 @@ def test_channels_are_checked_at_build_naming_the_node():
         srzoo.build("stagegan-x8", **{"s2.in_channels": 9}, **STAGEGAN_SMALL)
 
 
+def test_critic_channels_are_checked():
+    recipe = srzoo.get_recipe("stagegan-x8").with_overrides({"train.critics.d1.args.in_channels": 6})
+    with pytest.raises(
+        RecipeError,
+        match=r"key 'train.critics\[1\]': critic 'd1' judges 3 \(mr\) \+ 3 \(sem\) \+ 3 \(s2\) = 9 channels, "
+        r"but discriminator 'patchgan' takes 6; make its in_channels match",
+    ):
+        analyse(recipe)
+    for name in srzoo.list_models():  # every built-in recipe's critics fit
+        analyse(srzoo.get_recipe(name))
+
+
 def test_inputs_of_different_resolutions_are_refused():
     recipe = srzoo.get_recipe("stagegan-x8")
     data = recipe.to_dict()

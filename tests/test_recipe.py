@@ -518,7 +518,22 @@ def test_builtin_variants_are_a_few_lines():
         (
             lambda: srzoo.build("bicubic-x4", scale=10**9),
             RecipeError,
+            r"key 'scale': expected a scale up to 64",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", scale=8),
+            RecipeError,
             r"key 'scale': recipe 'bicubic-x4' says scale",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", input_multiple=10**6),
+            RecipeError,
+            r"key 'input_multiple': expected at most 4096 LR pixels, got 1000000",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", sr={"scale": 1e300}),
+            RecipeError,
+            r"says scale = 4, but its output",
         ),
         (
             lambda: srzoo.build("bicubic-x4", sr={"scale": -4}),
