@@ -91,31 +91,8 @@ def analyse(recipe: Recipe) -> GraphLayout:
     multiple = 1
     blocked: str | None = None  # why the multiple cannot be derived, if it cannot
     for index, node in enumerate(recipe.nodes):
-        where = f"nodes[{index}]"
-
-        def fail(problem: str, key: str = where, name: str = node.name) -> RecipeError:
-            return RecipeError(recipe.source, key, f"node {name!r}: {problem}")
-
-        try:
-            entry = registry.get(node.kind, node.component)
-            factory = entry.load()
-        except SrzooError as exc:
-            raise RecipeError(recipe.source, where, str(exc)) from None
-        args = resolved_args(factory, node.args)
-        info = entry.metadata
-        what = f"{node.kind} {node.component!r}"
-
-        def meta(
-            name: str,
-            info: ComponentInfo = info,
-            args: dict[str, Any] = args,
-            owner: str = f"{what} (plugin {entry.plugin!r})",
-        ) -> Any:
-            try:
-                return info.value(name, args)
-            except SrzooError as exc:
-                raise fail(f"{owner}: {exc}") from None
-
+        component = _Component(recipe, index, registry)
+        fail, meta, what, where = component.fail, component.value, component.what, component.where
         inputs = [(name, layouts[name]) for name in node.inputs]
         scales = {layout.scale for _, layout in inputs if layout.scale is not None}
         if len(scales) > 1:
@@ -186,6 +163,33 @@ def analyse(recipe: Recipe) -> GraphLayout:
             recipe.source, "input_multiple", f"cannot derive it: {blocked}; state input_multiple"
         )
     return GraphLayout(multiple, output.reach, layouts)
+
+
+class _Component:
+    """One node's component: its metadata evaluated on the node's arguments, errors naming the node."""
+
+    def __init__(self, recipe: Recipe, index: int, registry: Any) -> None:
+        self.recipe = recipe
+        self.where = f"nodes[{index}]"
+        self.node = node = recipe.nodes[index]
+        try:
+            self.entry = registry.get(node.kind, node.component)
+            factory = self.entry.load()
+        except SrzooError as exc:
+            raise RecipeError(recipe.source, self.where, str(exc)) from None
+        self.args = resolved_args(factory, node.args)
+        self.what = f"{node.kind} {node.component!r}"
+
+    def fail(self, problem: str, key: str | None = None) -> RecipeError:
+        return RecipeError(self.recipe.source, key or self.where, f"node {self.node.name!r}: {problem}")
+
+    def value(self, name: str) -> Any:
+        """The metadata field ``name`` for this node's arguments."""
+        info: ComponentInfo = self.entry.metadata
+        try:
+            return info.value(name, self.args)
+        except SrzooError as exc:
+            raise self.fail(f"{self.what} (plugin {self.entry.plugin!r}): {exc}") from None
 
 
 def _check_critics(recipe: Recipe, layouts: Mapping[str, NodeLayout], registry: Any) -> None:
