@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, Any]:
     """Parse ``KEY=VALUE`` pairs; values are read as TOML (``3``, ``0.5``, ``true``, ``[1, 2]``) or
-    else kept as strings."""
+    else kept as strings. Untyped: recipe overrides should use ``recipe_with_settings``, which
+    checks each value against what its key sets."""
     result: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
