@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -197,12 +196,8 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
         console.print(f"[bold]FLOPs per 256×256 output[/] {flops / 1e9:.1f} GFLOP ({flops / 2e9:.1f} GMAC)")
 
 
-def _is_recipe_file(name: str) -> bool:
-    return name.endswith(".toml") or (Path(name).is_file() and not name.isidentifier())
-
-
 def run(args: argparse.Namespace) -> int:
-    if _is_recipe_file(args.name):
+    if args.name.endswith(".toml"):
         if args.kind and normalise_kind(args.kind) != "recipe":
             raise SrzooError(f"{args.name} is a recipe file; --kind {args.kind} does not apply")
         recipe = recipe_with_settings(args.name, args.overrides)
