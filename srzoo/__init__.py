@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from ._plugins import register_plugin, unregister_plugin
     from .api import build, create, describe, get_recipe, list_components, list_models
+    from .component_info import SAME_CHANNELS, ComponentInfo, DefaultWeights, Examples
     from .errors import (
         DuplicateNameError,
         InputError,
@@ -47,6 +48,10 @@ _LAZY: dict[str, str] = {
     "register_plugin": "srzoo._plugins",
     "unregister_plugin": "srzoo._plugins",
     "SRModel": "srzoo.model",
+    "ComponentInfo": "srzoo.component_info",
+    "DefaultWeights": "srzoo.component_info",
+    "Examples": "srzoo.component_info",
+    "SAME_CHANNELS": "srzoo.component_info",
     "Recipe": "srzoo.recipe",
     "load_recipe": "srzoo.recipe",
     "load_weights": "srzoo.weights",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _plugins
-from .errors import RecipeError, SrzooError, UnknownNameError
+from ._annotations import accepts, parameter_annotations
+from ._annotations import describe as describe_annotation
+from .errors import RecipeError, SrzooError, UnknownNameError, WeightsError
 from .recipe import Recipe, load_recipe, parse_recipe
 from .registry import KINDS, Entry
 
@@ -63,7 +66,8 @@ def create(kind: str, name: str, **kwargs: Any) -> Any:
 
     Raises:
         UnknownNameError: an unknown kind or name (with suggestions).
-        SrzooError: arguments the factory does not accept.
+        SrzooError: arguments the factory does not accept, or of a type its annotations refuse
+            (e.g. the string ``"False"`` for a ``bool``).
 
     Examples:
         >>> down = srzoo.create("degradation", "bicubic", scale=4)
@@ -77,7 +81,20 @@ def create(kind: str, name: str, **kwargs: Any) -> Any:
     entry = describe(kind, name)
     factory = entry.load()
     _check_arguments(entry, factory, kwargs)
-    return factory(**kwargs)
+    # the factory's own checks speak first; an argument of the wrong type that it let through (a
+    # string "False" for a bool) is refused after, and one it crashed on is reported by its annotation
+    mismatch = _annotation_mismatch(entry, factory, kwargs)
+    try:
+        component = factory(**kwargs)
+    except SrzooError:
+        raise
+    except Exception:
+        if mismatch is None:
+            raise
+        raise SrzooError(mismatch) from None
+    if mismatch is not None:
+        raise SrzooError(mismatch)
+    return component
 
 
 def _check_arguments(entry: Entry, factory: Callable[..., Any], kwargs: dict[str, Any]) -> None:
@@ -102,15 +119,32 @@ def _check_arguments(entry: Entry, factory: Callable[..., Any], kwargs: dict[str
         raise SrzooError(f"{where}: {exc}; it accepts: {', '.join(accepted) or 'no arguments'}") from None
 
 
+def _annotation_mismatch(entry: Entry, factory: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
+    """A message for the first argument that plainly contradicts the factory's annotation."""
+    annotations = parameter_annotations(factory)
+    for key, value in kwargs.items():
+        if key in annotations and not accepts(annotations[key], value):
+            return (
+                f"{entry.kind} {entry.name!r}: argument {key!r} expects "
+                f"{describe_annotation(annotations[key])}, got {type(value).__name__} {value!r}"
+            )
+    return None
+
+
 def get_recipe(name: str | Path) -> Recipe:
     """The parsed recipe registered as ``name``, or read from a ``.toml`` path.
 
     Raises:
         UnknownNameError: an unregistered name (with suggestions).
         RecipeError: a recipe that does not validate (naming its file and key).
+        SrzooError: ``name`` is neither a string nor a path.
     """
-    if isinstance(name, Path) or str(name).endswith(".toml"):
+    if isinstance(name, Path) or (isinstance(name, str) and name.endswith(".toml")):
         return load_recipe(name)
+    if not isinstance(name, str):
+        raise SrzooError(
+            f"a recipe is named by a string (e.g. 'bicubic-x4') or a .toml path, got {type(name).__name__} {name!r}"
+        )
     entry = describe("recipe", name)
     target = entry.target
     if isinstance(target, Recipe):
@@ -131,33 +165,43 @@ def get_recipe(name: str | Path) -> Recipe:
     return recipe
 
 
-def build(name: str | Path | Recipe, *, weights: str | Path | None = None, **overrides: Any) -> SRModel:
+def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **overrides: Any) -> SRModel:
     """Build the SR model of a recipe.
 
     Args:
         name: a registered recipe name (``"stagegan-x8"``, ``"bicubic-x4"``...), a path to a recipe
-            ``.toml`` file, or a [`Recipe`][].
+            ``.toml`` file, or a [`Recipe`][] (one built in Python is validated here).
         weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
             converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
-        **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides], e.g.
-            ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
+        **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides],
+            e.g. ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 
     Returns:
         An [`SRModel`][] in eval mode: ``(N, 3, h, w)`` RGB ``[0, 1]`` →
         ``(N, 3, s*h, s*w)`` RGB ``[0, 1]``.
 
     Raises:
-        UnknownNameError, RecipeError, WeightsError: with one clear line each.
+        UnknownNameError, RecipeError, WeightsError: with one clear line each; every node's
+            arguments are checked against its factory's signature and annotations, and the graph
+            against the components' metadata (channels, resolutions, scale) before it runs.
 
     Examples:
         >>> model = srzoo.build("bicubic-x4")
         >>> model(torch.rand(1, 3, 8, 8)).shape
         torch.Size([1, 3, 32, 32])
     """
+    from ._graph import analyse
     from .model import SRModel
     from .weights import load_weights
 
-    recipe = name if isinstance(name, Recipe) else get_recipe(name)
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise WeightsError(
+            f"weights must be a path to a weights file, got {type(weights).__name__} {weights!r}"
+        )
+    if isinstance(name, Recipe):  # validated again: a recipe built in Python has not been checked yet
+        recipe = parse_recipe(name.to_dict(), source=name.source)
+    else:
+        recipe = get_recipe(name)
     if overrides:
         recipe = recipe.with_overrides(overrides)
     stages = {}
@@ -166,7 +210,7 @@ def build(name: str | Path | Recipe, *, weights: str | Path | None = None, **ove
             stages[node.name] = create(node.kind, node.component, **dict(node.args))
         except SrzooError as exc:
             raise RecipeError(recipe.source, f"nodes[{index}]", str(exc)) from None
-    model = SRModel(recipe, stages)
+    model = SRModel(recipe, stages, layout=analyse(recipe))
     if weights is not None:
         load_weights(model, weights)
     return model.eval()

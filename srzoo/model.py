@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 import torch
 from torch import nn
 
+from ._graph import GraphLayout, analyse
 from ._imageops import check_image_batch, from_range, pad_to_multiple, to_range
 from .errors import InputError, RecipeError
 from .recipe import INPUT_NAME, Recipe
@@ -29,13 +30,14 @@ class SRModel(nn.Module):
     """A super-resolution model built from a [`Recipe`][].
 
     Build one with [`srzoo.build`][]. Calling it maps ``(N, 3, h, w)`` float RGB in ``[0, 1]`` to
-    ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]`` for any ``h, w >= 1``: the input is padded to the
-    recipe's ``input_multiple`` and the output cropped back.
+    ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]`` for any ``h, w >= 1``: the input is padded to
+    `input_multiple` and the output cropped back.
 
     Attributes:
         recipe: the parsed recipe.
         scale: the upscaling factor ``s``.
         stages: the recipe's components by node name (``nn.ModuleDict``).
+        layout: the graph's geometry derived from the components' metadata.
 
     Examples:
         >>> model = srzoo.build("bicubic-x4")
@@ -43,7 +45,13 @@ class SRModel(nn.Module):
         torch.Size([1, 3, 40, 28])
     """
 
-    def __init__(self, recipe: Recipe, stages: Mapping[str, nn.Module | Callable[..., torch.Tensor]]) -> None:
+    def __init__(
+        self,
+        recipe: Recipe,
+        stages: Mapping[str, nn.Module | Callable[..., torch.Tensor]],
+        *,
+        layout: GraphLayout | None = None,
+    ) -> None:
         super().__init__()
         for index, node in enumerate(recipe.nodes):
             if hasattr(nn.ModuleDict, node.name):
@@ -54,6 +62,7 @@ class SRModel(nn.Module):
                 )
         self.recipe = recipe
         self.scale = recipe.scale
+        self.layout = layout if layout is not None else analyse(recipe)
         self.stages = nn.ModuleDict(
             {
                 node.name: stage if isinstance(stage, nn.Module) else _CallableStage(stage)
@@ -61,6 +70,29 @@ class SRModel(nn.Module):
                 for stage in (stages[node.name],)
             }
         )
+
+    @property
+    def input_multiple(self) -> int:
+        """The LR input's height and width are padded to a multiple of this: the recipe's stated
+        ``input_multiple``, else the one derived from its components' metadata (e.g. 32 for
+        Stage-GAN ×8, whose U-Nets need MR multiples of ``2**8``)."""
+        stated = self.recipe.input_multiple
+        return stated if stated is not None else self.layout.input_multiple
+
+    @property
+    def receptive_field(self) -> int | None:
+        """How far an output pixel reaches back, in LR pixels; ``None``: unbounded (e.g. U-Nets).
+
+        The output pixel ``(Y, X)`` depends only on the (padded) LR pixels within this distance, per
+        axis, of the LR pixel ``(Y // s, X // s)`` it lies over; a tile whose overlap is at least this
+        gives exactly the whole-image result away from its own border. Derived through the graph
+        from the components' ``receptive_field`` metadata.
+
+        Example:
+            >>> srzoo.build("bicubic-x4").receptive_field
+            2
+        """
+        return self.layout.receptive_field
 
     def run_graph(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Run every node on an already padded input in the internal value range.
@@ -119,7 +151,7 @@ class SRModel(nn.Module):
 
     def _forward_whole(self, lr: torch.Tensor) -> dict[str, torch.Tensor]:
         low, high = self.recipe.value_range
-        padded, (h, w) = pad_to_multiple(lr, self.recipe.input_multiple, self.recipe.pad_mode)
+        padded, (h, w) = pad_to_multiple(lr, self.input_multiple, self.recipe.pad_mode)
         raw = self.run_graph(to_range(padded, low, high))
         ph, pw = padded.shape[-2:]
         s = self.scale
@@ -147,7 +179,7 @@ class SRModel(nn.Module):
             raise InputError(
                 f"tile must be >= 1 and tile_overlap >= 0, got tile={tile}, tile_overlap={overlap}"
             )
-        multiple = self.recipe.input_multiple
+        multiple = self.input_multiple
         tile = -(-tile // multiple) * multiple
         overlap = min(overlap, tile // 2)
         n, c, h, w = lr.shape

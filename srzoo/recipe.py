@@ -19,15 +19,15 @@ Example (the bicubic baseline):
 
 from __future__ import annotations
 
-import copy
+import contextvars
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import RecipeError
+from .errors import RecipeError, SrzooError
 
 __all__ = [
     "Critic",
@@ -50,9 +50,56 @@ LOSS_LEVELS = ("output", "all")
 TRAIN_STAGES = ("joint", "sequential")
 PUBLISHED_METRICS = ("psnr", "ssim", "gsm")
 Y_CONVENTIONS = ("rounded", "unrounded")
+MAX_SCALE = 64
+"""Larger factors are a mistake (a typo, an unit error), not a super-resolution task."""
+MAX_INPUT_MULTIPLE = 4096
+"""A stated ``input_multiple`` above this would pad every input to an unusable size."""
 OUTPUT_ALIAS = "sr"
 """``return_intermediates`` returns the output under this name too, so no other node may use it."""
 _NODE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
+class FrozenMapping(Mapping[str, Any]):
+    """A read-only mapping that, unlike ``types.MappingProxyType``, pickles and deep-copies, so that
+    models holding a recipe can be saved with ``torch.save`` or copied (EMA, ``copy.deepcopy``)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_data", dict(data or {}))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return (FrozenMapping, (self._data,))
+
+
+def _plain(value: Any) -> Any:
+    """A TOML-like copy of ``value``: mappings become dicts and tuples lists, recursively."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen_args(value: Mapping[str, Any] | None) -> FrozenMapping:
+    """Arguments as a read-only mapping of TOML-like values (what a TOML file would give)."""
+    return FrozenMapping(_plain(dict(value or {})))
+
+
+def _set(obj: object, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)  # normalising a frozen dataclass in __post_init__
 
 
 @dataclass(frozen=True)
@@ -64,14 +111,27 @@ class Node:
         kind: ``"generator"`` or ``"degradation"``.
         component: the registered name of the component.
         inputs: names of earlier outputs (or ``"lr"``), concatenated along channels.
-        args: keyword arguments for the component's factory.
+        args: keyword arguments for the component's factory (read-only; lists stay lists, as in TOML).
     """
 
     name: str
     kind: str
     component: str
-    inputs: tuple[str, ...]
+    inputs: tuple[str, ...] = (INPUT_NAME,)
     args: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _set(self, "inputs", tuple(self.inputs))
+        _set(self, "args", _frozen_args(self.args))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The node as a ``[[nodes]]`` table."""
+        return {
+            "name": self.name,
+            self.kind: self.component,
+            "inputs": list(self.inputs),
+            "args": _plain(self.args),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,9 +150,24 @@ class Critic:
     name: str
     component: str
     judges: str
-    target: str
+    target: str = "hr"
     condition: tuple[str, ...] = ()
     args: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _set(self, "condition", tuple(self.condition))
+        _set(self, "args", _frozen_args(self.args))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The critic as a ``[[train.critics]]`` table."""
+        return {
+            "name": self.name,
+            "discriminator": self.component,
+            "judges": self.judges,
+            "target": self.target,
+            "condition": list(self.condition),
+            "args": _plain(self.args),
+        }
 
 
 @dataclass(frozen=True)
@@ -118,6 +193,20 @@ class LossTerm:
     """``"output"``: the node's output alone; ``"all"``: every level of a pyramid generator's
     ``forward_pyramid`` (LapSRN's per-level Charbonnier loss), each against the target resized to it."""
 
+    def __post_init__(self) -> None:
+        _set(self, "args", _frozen_args(self.args))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The term as a ``[[train.losses]]`` table."""
+        table: dict[str, Any] = {"loss": self.component, "node": self.node, "weight": self.weight}
+        if self.target is not None:
+            table["target"] = self.target
+        if self.critic is not None:
+            table["critic"] = self.critic
+        table["args"] = _plain(self.args)
+        table["levels"] = self.levels
+        return table
+
 
 @dataclass(frozen=True)
 class Published:
@@ -137,6 +226,16 @@ class Published:
     y: str = "rounded"
     source: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """The value as a ``[[published]]`` table."""
+        return {
+            "dataset": self.dataset,
+            "metric": self.metric,
+            "value": self.value,
+            "y": self.y,
+            "source": self.source,
+        }
+
 
 @dataclass(frozen=True)
 class Optimizer:
@@ -154,6 +253,21 @@ class Optimizer:
     weight_decay: float = 0.0
     lr_multipliers: Mapping[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _set(self, "betas", tuple(self.betas))
+        _set(self, "lr_multipliers", _frozen_args(self.lr_multipliers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a ``[train.optimizer]`` table."""
+        return {
+            "name": self.name,
+            "lr": self.lr,
+            "betas": list(self.betas),
+            "momentum": self.momentum,
+            "weight_decay": self.weight_decay,
+            "lr_multipliers": _plain(self.lr_multipliers),
+        }
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -168,6 +282,10 @@ class Schedule:
     decay_epochs: int = 0
     step_epochs: int = 0
     gamma: float = 0.1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The schedule as a ``[train.schedule]`` table."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -202,10 +320,31 @@ class TrainSpec:
     """How training LR images are made from HR: a registered degradation name, or a table
     ``{name = ..., ...arguments}``. ``None``: MATLAB-exact ``bicubic`` at the recipe's scale."""
 
+    def __post_init__(self) -> None:
+        _set(self, "losses", tuple(self.losses))
+        _set(self, "critics", tuple(self.critics))
+        if isinstance(self.degradation, Mapping):
+            _set(self, "degradation", _frozen_args(self.degradation))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a ``[train]`` table (``None`` fields are left out, as TOML has no null)."""
+        table: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            if f.name in ("losses", "critics"):
+                table[f.name] = [item.to_dict() for item in value]
+            elif isinstance(value, (Optimizer, Schedule)):
+                table[f.name] = value.to_dict()
+            else:
+                table[f.name] = _plain(value)
+        return table
+
 
 @dataclass(frozen=True)
 class Recipe:
-    """A validated recipe.
+    """A validated recipe: the dataclasses are all there is (no stored source data).
 
     Attributes:
         name: the recipe's registered name, e.g. ``"stagegan-x8"``.
@@ -213,30 +352,36 @@ class Recipe:
         nodes: the graph's steps in execution order.
         output: the node whose result is the SR image.
         value_range: the range the networks work in; the API edge is always ``[0, 1]``.
-        input_multiple: the LR input is padded to a multiple of this, then the output cropped.
+        input_multiple: a stated override of the multiple the LR input is padded to, or ``None``
+            (the usual case): the built model derives it from its components' metadata, see
+            `SRModel.input_multiple`.
         pad_mode: how that padding is filled (``reflect`` falls back to ``replicate`` on tiny inputs).
         description: one line shown by ``srzoo list`` and ``srzoo info``.
         paper: the paper the recipe reproduces, shown by ``srzoo info``.
         license: the license of the method or its weights, shown by ``srzoo info``.
         train: the paper's training settings, or ``None``.
         published: values papers report for this recipe (``srzoo bench`` shows the gap).
-        source: where the recipe came from (a file path), for error messages.
+        source: where the recipe came from (a file path), for error messages; not part of equality.
     """
 
     name: str
     scale: int
     nodes: tuple[Node, ...]
-    output: str
+    output: str = OUTPUT_ALIAS
     value_range: tuple[float, float] = (0.0, 1.0)
-    input_multiple: int = 1
+    input_multiple: int | None = None
     pad_mode: str = "reflect"
     description: str = ""
     paper: str = ""
     license: str = ""
     train: TrainSpec | None = None
     published: tuple[Published, ...] = ()
-    source: str = "<recipe>"
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    source: str = field(default="<recipe>", compare=False)
+
+    def __post_init__(self) -> None:
+        _set(self, "nodes", tuple(self.nodes))
+        _set(self, "value_range", tuple(self.value_range))
+        _set(self, "published", tuple(self.published))
 
     def node(self, name: str) -> Node:
         """The node called ``name``."""
@@ -247,47 +392,65 @@ class Recipe:
             self.source, "nodes", f"no node named {name!r}; nodes: {', '.join(n.name for n in self.nodes)}"
         )
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
-        """Return a copy with ``overrides`` applied, validated again.
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as a TOML-like dict that `parse_recipe` reads back
+        into an equal recipe (``None`` fields are left out, as TOML has no null).
 
-        Keys are top-level fields (``input_multiple=64``), node names with a dict of arguments
-        (``sem={"ngf": 32}``), or dotted paths ``node.arg`` / ``train.key`` (``"sem.ngf": 32``).
+        Example:
+            >>> from srzoo.recipe import parse_recipe
+            >>> recipe = srzoo.get_recipe("bicubic-x4")
+            >>> parse_recipe(recipe.to_dict()) == recipe
+            True
         """
-        if not self.raw:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "scale": self.scale,
+            "output": self.output,
+            "value_range": list(self.value_range),
+            "pad_mode": self.pad_mode,
+            "description": self.description,
+            "paper": self.paper,
+            "license": self.license,
+        }
+        if self.input_multiple is not None:
+            data["input_multiple"] = self.input_multiple
+        data["nodes"] = [node.to_dict() for node in self.nodes]
+        if self.train is not None:
+            data["train"] = self.train.to_dict()
+        if self.published:
+            data["published"] = [entry.to_dict() for entry in self.published]
+        return data
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
+        """Return a copy with ``overrides`` applied, validated again; the original is unchanged.
+
+        Keys are top-level fields (``input_multiple=64``), node names with a table of arguments
+        (``sem={"ngf": 32}``), dotted paths into a node's arguments or the training settings
+        (``"sem.ngf": 32``, ``"train.optimizer.lr": 1e-5``, ``"train.critics.d0.args.ndf": 32``).
+        ``None`` resets a recipe field (not a node argument) to its default. Works on any recipe,
+        read from TOML or built in Python.
+
+        Raises:
+            RecipeError: naming the key: an unknown node, field or table, a field that cannot be
+                overridden (``name``, ``nodes``, ``base``), or a value that does not validate.
+
+        Example:
+            >>> recipe = srzoo.get_recipe("stagegan-x8").with_overrides({"sem.ngf": 32})
+            >>> recipe.node("sem").args["ngf"]
+            32
+        """
+        from ._recipe_merge import apply_override
+
+        if not isinstance(overrides, Mapping):
             raise RecipeError(
                 self.source,
                 "",
-                "overrides need a recipe read from TOML or a dict (srzoo.parse_recipe); this one has no source data",
+                f"overrides must be a mapping of key -> value, got {type(overrides).__name__}",
             )
-        raw = copy.deepcopy(dict(self.raw))
+        data = self.to_dict()
         for key, value in overrides.items():
-            _apply_override(raw, key, value, self.source)
-        return parse_recipe(raw, source=self.source)
-
-
-class FrozenMapping(Mapping[str, Any]):
-    """A read-only mapping that, unlike ``types.MappingProxyType``, pickles and deep-copies, so that
-    models holding a recipe can be saved with ``torch.save`` or copied (EMA, ``copy.deepcopy``)."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
-        object.__setattr__(self, "_data", dict(data or {}))
-
-    def __getitem__(self, key: str) -> Any:
-        return self._data[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __repr__(self) -> str:
-        return repr(self._data)
-
-    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
-        return (FrozenMapping, (self._data,))
+            apply_override(data, key, value, self.source)
+        return parse_recipe(data, source=self.source)
 
 
 # --------------------------------------------------------------------------- parsing helpers
@@ -544,15 +707,36 @@ def _check_target(reader: _Reader, target: str) -> None:
         )
 
 
-def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe:
+def parse_recipe(
+    data: Mapping[str, Any], *, source: str = "<recipe>", base_dir: str | Path | None = None
+) -> Recipe:
     """Validate a recipe given as a (TOML-like) mapping.
+
+    A ``base = "NAME"`` key (a registered recipe, or a ``.toml`` path relative to ``base_dir``)
+    makes this a variant: the base's content is merged with this mapping's keys, see
+    ``docs/recipes.md`` ("Variants").
+
+    Args:
+        data: the recipe's tables, as ``tomllib`` gives them or `Recipe.to_dict` makes them.
+        source: where it came from, for error messages.
+        base_dir: the folder a relative ``base`` path is read from (the recipe file's folder);
+            the working directory when ``None``.
 
     Raises:
         RecipeError: naming ``source``, the offending key and what was expected.
     """
+    if isinstance(data, Mapping) and "base" in data:
+        data = _resolve_base(data, source, base_dir)
     reader = _Reader(data, source, "")
     name = reader.get("name", str, what="the recipe's name")
     scale = reader.positive("scale", int)
+    if scale > MAX_SCALE:
+        raise reader.fail("scale", f"expected a scale up to {MAX_SCALE}, got {scale}")
+    input_multiple = reader.positive("input_multiple", int, None)
+    if input_multiple is not None and input_multiple > MAX_INPUT_MULTIPLE:
+        raise reader.fail(
+            "input_multiple", f"expected at most {MAX_INPUT_MULTIPLE} LR pixels, got {input_multiple}"
+        )
     value_range = reader.get("value_range", list, [0.0, 1.0], what="a list [low, high]")
     if (
         len(value_range) != 2
@@ -604,7 +788,7 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
         nodes=tuple(nodes),
         output=output,
         value_range=(float(value_range[0]), float(value_range[1])),
-        input_multiple=reader.positive("input_multiple", int, 1),
+        input_multiple=input_multiple,
         pad_mode=pad_mode,
         description=reader.get("description", str, ""),
         paper=reader.get("paper", str, ""),
@@ -614,7 +798,6 @@ def parse_recipe(data: Mapping[str, Any], *, source: str = "<recipe>") -> Recipe
             reader.get("published", list, [], what="a list of [[published]] tables"), source
         ),
         source=source,
-        raw=FrozenMapping(copy.deepcopy(dict(data))),
     )
     reader.finish()
     return recipe
@@ -637,40 +820,40 @@ def load_recipe(path: str | Path) -> Recipe:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RecipeError(str(path), "", f"invalid TOML: {exc}") from None
-    return parse_recipe(data, source=str(path))
+    return parse_recipe(data, source=str(path), base_dir=path.parent)
 
 
-def _apply_override(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
-    head, _, rest = key.partition(".")
-    nodes = raw.get("nodes", [])
-    node = next((n for n in nodes if isinstance(n, dict) and n.get("name") == head), None)
-    if node is not None:
-        args = node.setdefault("args", {})
-        if rest:
-            _set_dotted(args, rest, value, source, key)
-        elif isinstance(value, Mapping):
-            args.update(value)
+_BASES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("srzoo_recipe_bases", default=())
+"""The chain of bases being resolved, to report a loop instead of recursing forever."""
+
+
+def _resolve_base(data: Mapping[str, Any], source: str, base_dir: str | Path | None) -> dict[str, Any]:
+    """Merge a variant's keys into its base's content (see ``docs/recipes.md``, "Variants")."""
+    from ._recipe_merge import merge_variant
+
+    base = data["base"]
+    if not isinstance(base, str) or not base:
+        raise RecipeError(source, "base", f"expected a registered recipe name or a .toml path, got {base!r}")
+    is_path = base.endswith(".toml")
+    key = str((Path(base_dir or ".") / base).resolve()) if is_path else base
+    chain = _BASES.get()
+    if key in chain:
+        loop = " -> ".join([*chain[chain.index(key) :], key])
+        raise RecipeError(source, "base", f"the chain of bases loops: {loop}")
+    token = _BASES.set((*chain, key))
+    try:
+        if is_path:
+            parent = load_recipe(key)
         else:
-            raise RecipeError(
-                source, head, f"override of node {head!r} must be a table of arguments, got {value!r}"
-            )
-    elif head == "train":
-        if not rest:
-            raise RecipeError(source, key, "expected a dotted key such as 'train.epochs'")
-        _set_dotted(raw.setdefault("train", {}), rest, value, source, key)
-    elif head in ("nodes", "name"):
-        raise RecipeError(source, key, f"{head!r} cannot be overridden; write a new recipe instead")
-    elif rest:
-        known = [n.get("name") for n in nodes if isinstance(n, dict)]
-        raise RecipeError(source, key, f"no node named {head!r}; nodes: {', '.join(map(str, known))}")
-    else:
-        raw[key] = value  # top-level field; parse_recipe rejects unknown ones
+            from .api import get_recipe
 
-
-def _set_dotted(table: dict[str, Any], dotted: str, value: Any, source: str, key: str) -> None:
-    *parents, last = dotted.split(".")
-    for part in parents:
-        table = table.setdefault(part, {})
-        if not isinstance(table, dict):
-            raise RecipeError(source, key, f"{part!r} is not a table, so it has no key {last!r}")
-    table[last] = value
+            parent = get_recipe(base)
+    except RecipeError as exc:
+        if exc.key == "base" and "loops" in exc.problem:
+            raise
+        raise RecipeError(source, "base", f"the base {base!r} does not load: {exc}") from None
+    except SrzooError as exc:
+        raise RecipeError(source, "base", str(exc)) from None
+    finally:
+        _BASES.reset(token)
+    return merge_variant(parent.to_dict(), {k: v for k, v in data.items() if k != "base"}, source)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .component_info import ComponentInfo
 from .errors import DuplicateNameError, SrzooError, UnknownNameError
 
 __all__ = ["KINDS", "Entry", "Registry"]
@@ -39,14 +40,15 @@ class Entry:
         target: a callable factory, a ``"module:attribute"`` reference to one, or (for recipes) a
             path to a TOML file or a [`srzoo.Recipe`][].
         plugin: the name of the plugin that registered it.
-        metadata: free-form metadata given at registration (paper, license, scales, ...).
+        metadata: the typed metadata given at registration (paper, license, geometry, ...),
+            checked by `ComponentInfo.from_registration`.
     """
 
     kind: str
     name: str
     target: Any
     plugin: str
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    metadata: ComponentInfo = field(default_factory=ComponentInfo)
 
     def load(self) -> Any:
         """Return the factory, importing a lazy ``"module:attribute"`` reference on first use."""
@@ -153,6 +155,10 @@ class Registry:
 def make_register(kind: str, plugin: str, into: list[Entry]) -> Callable[..., None]:
     """Return the ``register(name, factory, **metadata)`` callable handed to one plugin's hook.
 
+    ``metadata`` becomes a `ComponentInfo`; unknown keys and values of the
+    wrong type raise `SrzooError` naming the plugin (the plugin is then shown as
+    broken, and none of its registrations are kept).
+
     Entries are collected in ``into`` and added by the caller only once the hook returned, so a hook
     that raises half-way registers nothing.
     """
@@ -164,6 +170,7 @@ def make_register(kind: str, plugin: str, into: list[Entry]) -> Callable[..., No
             )
         if factory is None:
             raise SrzooError(f"plugin {plugin!r} registered {kind} {name!r} without a factory")
-        into.append(Entry(kind, name, factory, plugin, MappingProxyType(dict(metadata))))
+        info = ComponentInfo.from_registration(metadata, kind=kind, name=name, plugin=plugin)
+        into.append(Entry(kind, name, factory, plugin, info))
 
     return register

@@ -51,7 +51,7 @@ def _converter_for(
     registry = _plugins.registry()
     for node in model.recipe.nodes:
         entry = registry.get(node.kind, node.component)
-        reference = dict(entry.metadata.get("converters", {})).get(suffix)
+        reference = entry.metadata.converters.get(suffix)
         if reference is not None:
             return Entry(entry.kind, f"{entry.name} converter", reference, entry.plugin).load()
     return None

@@ -315,9 +315,10 @@ def test_registration_metadata():
         ("discriminator", "srgan"),
     ]:
         entry = srzoo.describe(kind, name)
-        network = srzoo.create(kind, name, **entry.metadata["example_args"])
-        assert network(torch.rand(entry.metadata["example_input"])).shape == entry.metadata["example_output"]
-    assert srzoo.describe("generator", "lapsrn").metadata["converters"] == {
+        examples = entry.metadata.examples
+        network = srzoo.create(kind, name, **examples.args)
+        assert network(torch.rand(examples.input)).shape == examples.output
+    assert srzoo.describe("generator", "lapsrn").metadata.converters == {
         ".mat": "srzoo_plugins.baselines.lapsrn_matconvnet:convert"
     }
 

@@ -147,7 +147,7 @@ def test_registered_factory_downsamples_and_module_repr():
     assert up(x).shape == (2, 3, 128, 96)
     assert "rounding='final'" in repr(up)
     entry = srzoo.describe("degradation", "bicubic")
-    assert entry.plugin.endswith("bicubic") and "MATLAB" in entry.metadata["description"]
+    assert entry.plugin.endswith("bicubic") and "MATLAB" in entry.metadata.description
 
 
 def test_rounding_modes_give_8bit_values():

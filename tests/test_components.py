@@ -1,13 +1,13 @@
 """Registry-driven tests: every registered generator, discriminator and loss is smoke-tested.
 
-Each component declares how to test itself in its registration metadata (see docs/stagegan.md,
-"Declaring a smoke test"):
+Each component declares how to test itself in its registration's ``examples`` (test fixtures, see
+``srzoo.Examples`` and docs/recipes.md, "Component metadata"):
 
-* ``example_args``: small, fast keyword arguments for its factory;
-* ``example_input``: for networks, the shape of one input tensor, e.g. ``(2, 3, 16, 16)``; for losses,
+* ``args``: small, fast keyword arguments for its factory;
+* ``input``: for networks, the shape of one input tensor, e.g. ``(2, 3, 16, 16)``; for losses,
   a list of call arguments where each tuple is a tensor shape and anything else is passed as is,
   e.g. ``[(2, 1, 6, 6), True]``;
-* ``example_output`` (networks): the expected output shape.
+* ``output`` (networks): the expected output shape.
 
 A newly registered component is covered without touching this file.
 """
@@ -34,13 +34,12 @@ def _entries(kinds: tuple[str, ...]) -> list[Any]:
 
 
 def _example(kind: str, name: str) -> tuple[dict[str, Any], Any, Any]:
-    metadata = srzoo.describe(kind, name).metadata
-    missing = [key for key in ("example_args", "example_input") if key not in metadata]
-    assert not missing, (
-        f"{kind} {name!r} does not declare {', '.join(missing)} in its registration metadata; "
-        "add e.g. example_args={...small args...}, example_input=(1, 3, 16, 16) (see docs/stagegan.md)"
+    examples = srzoo.describe(kind, name).metadata.examples
+    assert examples is not None and examples.input is not None, (
+        f"{kind} {name!r} does not declare its smoke test; register it with e.g. "
+        "examples=srzoo.Examples(args={...small args...}, input=(1, 3, 16, 16))"
     )
-    return dict(metadata["example_args"]), metadata["example_input"], metadata.get("example_output")
+    return dict(examples.args), examples.input, examples.output
 
 
 def _arguments(spec: Any, generator: torch.Generator) -> list[Any]:
@@ -64,8 +63,8 @@ def _as_tensor(output: Any) -> torch.Tensor:
 def test_registration_metadata(kind: str, name: str) -> None:
     entry = srzoo.describe(kind, name)
     _example(kind, name)
-    assert entry.metadata.get("description"), f"{kind} {name!r} has no description"
-    assert entry.metadata.get("license"), f"{kind} {name!r} has no license"
+    assert entry.metadata.description, f"{kind} {name!r} has no description"
+    assert entry.metadata.license, f"{kind} {name!r} has no license"
 
 
 @pytest.mark.parametrize(("kind", "name"), _entries(NETWORK_KINDS))

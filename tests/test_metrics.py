@@ -52,7 +52,7 @@ def test_registered_and_shapes(name):
     else:
         torch.testing.assert_close(same, torch.ones(3, dtype=torch.float64))
     assert (out < same).all()
-    assert srzoo.describe("metric", name).metadata["paper"]
+    assert srzoo.describe("metric", name).metadata.paper
 
 
 def test_quantize_and_luma():

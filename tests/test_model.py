@@ -33,12 +33,20 @@ class _NeedsMultiple(nn.Module):
         return x
 
 
+class _Up4(nn.Module):
+    """Nearest x4 upsampling, registered without metadata: its factor is unknown until it runs."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.repeat_interleave(4, -2).repeat_interleave(4, -1)
+
+
 @pytest.fixture
 def test_plugin(throwaway_plugin):
     @srzoo.hookimpl
     def srzoo_register_generators(register):
-        register("shift", _Shift)
-        register("needs-multiple", _NeedsMultiple)
+        register("shift", _Shift, in_channels=lambda a: a["in_channels"], out_channels=3, upscale=1)
+        register("needs-multiple", _NeedsMultiple, input_multiple=4, out_channels="same", upscale=1)
+        register("undeclared-up", _Up4)
 
     throwaway_plugin(types.SimpleNamespace(srzoo_register_generators=srzoo_register_generators), "model-test")
 
@@ -189,13 +197,24 @@ def test_output_size_must_match_the_scale(test_plugin):
             ],
         }
     )
+    # the metadata says so at build time
+    with pytest.raises(
+        RecipeError,
+        match=r"recipe 'liar' says scale = 8, but its output node 'sr' upscales the LR input by 4$",
+    ):
+        srzoo.build(recipe)
+    # a component that declares no upscale is caught at its first forward
+    undeclared = parse_recipe(
+        {"name": "liar", "scale": 8, "nodes": [{"name": "sr", "generator": "undeclared-up"}]}
+    )
+    model = srzoo.build(undeclared)
     with pytest.raises(
         RecipeError,
         match=r"recipe 'liar' says scale = 8, but its output node 'sr' made 20x12 from a 5x3 input \(expected 40x24\)",
     ):
-        srzoo.build(recipe)(torch.rand(1, 3, 5, 3))
+        model(torch.rand(1, 3, 5, 3))
     with pytest.raises(RecipeError, match="says scale = 8"):
-        srzoo.build(recipe)(torch.rand(1, 3, 9, 9), tile=4)
+        model(torch.rand(1, 3, 9, 9), tile=4)
 
 
 def test_downscaled_intermediates_are_cropped_with_ceil(test_plugin):

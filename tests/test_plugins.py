@@ -50,7 +50,7 @@ def test_throwaway_plugin_registers_a_generator(throwaway_plugin):
     throwaway_plugin(_plugin("tmp_gen", srzoo_register_generators=srzoo_register_generators), "tmp-gen")
     assert "identity-net" in srzoo.list_components("generator")
     entry = srzoo.describe("generator", "identity-net")
-    assert entry.plugin == "tmp-gen" and entry.metadata["paper"] == "none"
+    assert entry.plugin == "tmp-gen" and entry.metadata.paper == "none"
     import torch
 
     assert isinstance(srzoo.create("generator", "identity-net"), torch.nn.Identity)

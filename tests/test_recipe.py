@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+import torch
 
 import srzoo
+from srzoo._graph import analyse
 from srzoo.errors import RecipeError
-from srzoo.recipe import load_recipe, parse_recipe
+from srzoo.recipe import Node, load_recipe, parse_recipe
 
 MINIMAL = {
     "name": "t",
@@ -27,7 +32,7 @@ def test_minimal_recipe_defaults():
     recipe = parse_recipe(MINIMAL)
     assert recipe.output == "sr"
     assert recipe.value_range == (0.0, 1.0)
-    assert recipe.input_multiple == 1
+    assert recipe.input_multiple is None  # derived by the built model
     assert recipe.nodes[0].inputs == ("lr",)
     assert recipe.nodes[0].kind == "degradation"
     assert recipe.train is None
@@ -158,8 +163,14 @@ def test_overrides_are_validated():
     changed = recipe.with_overrides({"sr": {"antialias": False}, "input_multiple": 4, "train.epochs": 3})
     assert changed.node("sr").args["antialias"] is False
     assert changed.input_multiple == 4 and changed.train.epochs == 3
-    assert recipe.input_multiple == 1  # the original is untouched
+    assert recipe.input_multiple is None and recipe.train is None  # the original is untouched
     assert recipe.with_overrides({"sr.scale": 3}).node("sr").args["scale"] == 3
+    assert changed.with_overrides({"input_multiple": None, "train.epochs": None}) == parse_recipe(
+        _with(
+            train={},
+            nodes=[{**MINIMAL["nodes"][0], "args": {"scale": 2, "direction": "up", "antialias": False}}],
+        )
+    )
     with pytest.raises(RecipeError, match=r"key 'input_multiple': expected a positive int, got -1"):
         recipe.with_overrides({"input_multiple": -1})
     with pytest.raises(RecipeError, match=r"key 'mr.scale': no node named 'mr'; nodes: sr"):
@@ -170,9 +181,124 @@ def test_overrides_are_validated():
         recipe.with_overrides({"sr.scale.x": 1})
     with pytest.raises(RecipeError, match=r"key 'train.losses.weight': 'losses' is not a table"):
         parse_recipe(_with(train={"losses": []})).with_overrides({"train.losses.weight": 1})
-    bare = dataclasses.replace(recipe, raw={})
-    with pytest.raises(RecipeError, match=r"overrides need a recipe read from TOML or a dict"):
-        bare.with_overrides({"input_multiple": 2})
+    with pytest.raises(RecipeError, match=r"key 'train.epochs': expected a positive int, got str 'ten'"):
+        recipe.with_overrides({"train.epochs": "ten"})
+    with pytest.raises(RecipeError, match=r"overrides must be a mapping of key -> value, got list"):
+        recipe.with_overrides([("sr.scale", 3)])
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("name", r"key 'name': the name cannot be overridden; write a variant recipe \(base = \.\.\.\)"),
+        ("nodes", r"key 'nodes': the graph cannot be overridden"),
+        ("base", r"key 'base': a recipe's base cannot be overridden"),
+        ("weights", r"key 'weights': 'weights' is not a recipe key; pass weights= to srzoo.build"),
+    ],
+)
+def test_fixed_keys_cannot_be_overridden(key, message):
+    with pytest.raises(RecipeError, match=message):
+        parse_recipe(MINIMAL).with_overrides({key: "x"})
+    if key != "weights":  # build's own keyword
+        with pytest.raises(RecipeError, match=message):
+            srzoo.build("bicubic-x4", **{key: "x"})
+
+
+def test_overrides_reach_training_tables_and_critics_by_name():
+    recipe = srzoo.get_recipe("stagegan-x8")
+    changed = recipe.with_overrides(
+        {
+            "train.optimizer.lr": 1e-5,
+            "train.critics.d1.args.ndf": 32,
+            "train.grad_clip": 1.0,
+            "sem": {"ngf": 8},
+        }
+    )
+    assert changed.train.optimizer.lr == 1e-5 and changed.train.grad_clip == 1.0
+    assert [c.args["ndf"] for c in changed.train.critics] == [64, 32, 64]
+    assert changed.node("sem").args["ngf"] == 8 and changed.node("sem").args["num_downs"] == 8
+    with pytest.raises(
+        RecipeError, match=r"key 'train.critics.d9.ndf': no critic named 'd9'; critics: d0, d1, d2"
+    ):
+        recipe.with_overrides({"train.critics.d9.ndf": 1})
+
+
+def test_a_recipe_built_in_python_can_be_overridden_and_built():
+    recipe = srzoo.Recipe(
+        name="py",
+        scale=2,
+        nodes=[Node("sr", "degradation", "torch-nearest", args={"scale": 2, "direction": "up"})],
+    )
+    assert recipe.nodes[0].inputs == ("lr",) and isinstance(recipe.nodes, tuple)
+    assert parse_recipe(recipe.to_dict()) == recipe
+    changed = recipe.with_overrides({"sr.scale": 3, "scale": 3})
+    assert changed.node("sr").args == {"scale": 3, "direction": "up"} and changed.scale == 3
+    assert srzoo.build(changed)(torch.rand(1, 3, 2, 2)).shape == (1, 3, 6, 6)
+    bad = srzoo.Recipe(name="py", scale=0, nodes=recipe.nodes)  # built without validation...
+    with pytest.raises(RecipeError, match=r"key 'scale': expected a positive int, got 0"):
+        srzoo.build(bad)  # ...checked when built
+
+
+@pytest.mark.parametrize("name", srzoo.list_models())
+def test_every_registered_recipe_round_trips(name):
+    recipe = srzoo.get_recipe(name)
+    data = recipe.to_dict()
+    assert parse_recipe(data) == recipe
+    assert tomllib.loads(_to_toml(data)) == data  # TOML-like: plain tables, lists and scalars only
+
+
+def _to_toml(data) -> str:
+    """A small TOML writer for the test (inline tables), enough for recipes."""
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        if isinstance(v, str):
+            return json.dumps(v, ensure_ascii=False)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
+        raise TypeError(f"not TOML: {v!r}")
+
+    return "\n".join(f"{json.dumps(k)} = {value(v)}" for k, v in data.items())
+
+
+def _resolved(obj):
+    """A recipe's content as JSON-like data, straight from its dataclasses (not from to_dict)."""
+    if dataclasses.is_dataclass(obj):
+        return {
+            f.name: _resolved(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not (isinstance(obj, srzoo.Recipe) and f.name == "source")
+        }
+    if isinstance(obj, Mapping):
+        return {str(k): _resolved(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_resolved(v) for v in obj]
+    return obj
+
+
+PINNED = json.loads((Path(__file__).parent / "fixtures" / "recipes_resolved.json").read_text("utf-8"))
+"""Every built-in recipe's resolved content before variants inherited and multiples were derived."""
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_resolved_content_is_pinned(name):
+    recipe = srzoo.get_recipe(name)
+    content = _resolved(recipe)
+    pinned = dict(PINNED[name])
+    stated = pinned.pop("input_multiple")
+    assert content.pop("input_multiple") is None  # no recipe states it any more
+    assert content == pinned
+    assert analyse(recipe).input_multiple == stated  # derived from the components' metadata
+
+
+def test_every_builtin_recipe_is_pinned():
+    builtin = [n for n in srzoo.list_models() if srzoo.describe("recipe", n).plugin == "recipes"]
+    assert sorted(builtin) == sorted(PINNED)
 
 
 def test_registered_name_must_match_file(throwaway_plugin, tmp_path: Path):
@@ -264,3 +390,283 @@ def test_train_options_and_published_values():
 def test_train_options_errors(changes, message):
     with pytest.raises(RecipeError, match=message):
         parse_recipe(_with(**changes))
+
+
+# --------------------------------------------------------------------------- variants
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_variant_inherits_and_merges(tmp_path: Path):
+    path = _write(
+        tmp_path,
+        "x4-small",
+        'base = "stagegan-x8"\nname = "x4-small"\nscale = 4\ndescription = "small"\n'
+        '[[nodes]]\nname = "mr"\nargs = { scale = 4 }\n'
+        '[[nodes]]\nname = "sr"\ngenerator = "resnet-refiner"\nargs = { ngf = 8 }\n'
+        "[train]\nepochs = 10\noptimizer = { lr = 1e-3 }\n",
+    )
+    base, variant = srzoo.get_recipe("stagegan-x8"), load_recipe(path)
+    assert (variant.name, variant.scale, variant.description) == ("x4-small", 4, "small")
+    assert variant.paper == base.paper and variant.published == ()
+    assert variant.node("mr").args == {"scale": 4, "direction": "up"}  # args merged key by key
+    assert variant.node("sr").args == {**base.node("sr").args, "ngf": 8}  # same component: merged
+    assert variant.nodes[1:3] == base.nodes[1:3]
+    assert variant.train.epochs == 10 and variant.train.optimizer.lr == 1e-3
+    assert variant.train.optimizer.betas == (0.5, 0.999) and variant.train.critics == base.train.critics
+    assert variant.source == str(path)
+
+
+def test_variant_drops_adds_and_replaces(tmp_path: Path):
+    _write(
+        tmp_path,
+        "parent",
+        'name = "parent"\nscale = 2\ndescription = "p"\n'
+        '[[nodes]]\nname = "mr"\ndegradation = "bicubic"\nargs = { scale = 2, direction = "up" }\n'
+        '[[nodes]]\nname = "sr"\ngenerator = "srcnn"\ninputs = ["mr"]\nargs = { filters = [8, 4] }\n'
+        '[train]\n[[train.losses]]\nloss = "mse"\nnode = "sr"\ntarget = "hr"\n'
+        '[[train.losses]]\nloss = "l1"\nnode = "sr"\ntarget = "hr"\nweight = 2.0\n',
+    )
+    path = _write(
+        tmp_path,
+        "child",
+        'base = "parent.toml"\nname = "child"\n'
+        '[[nodes]]\nname = "sr"\ndegradation = "torch-nearest"\nargs = { scale = 1, direction = "up" }\n'
+        '[[nodes]]\nname = "pre"\nafter = "mr"\ngenerator = "srcnn"\ninputs = ["mr"]\n'
+        '[[train.losses]]\nloss = "mse"\nnode = "sr"\ndrop = true\n'
+        '[[train.losses]]\nloss = "l1"\nnode = "sr"\nweight = 3.0\n',
+    )
+    child = load_recipe(path)
+    assert [n.name for n in child.nodes] == ["mr", "pre", "sr"]
+    sr = child.node("sr")  # another component: the base's args are not carried over
+    assert (sr.kind, sr.component, dict(sr.args), sr.inputs) == (
+        "degradation",
+        "torch-nearest",
+        {"scale": 1, "direction": "up"},
+        ("mr",),
+    )
+    assert [(t.component, t.weight, t.target) for t in child.train.losses] == [("l1", 3.0, "hr")]
+    assert child.description == ""  # never inherited
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('base = "nope-x4"', r"child.toml: key 'base': unknown recipe 'nope-x4'"),
+        ("base = 4", r"key 'base': expected a registered recipe name or a .toml path, got 4"),
+        (
+            'base = "missing.toml"',
+            r"key 'base': the base 'missing.toml' does not load: .*missing.toml: cannot read",
+        ),
+        ('base = "child.toml"', r"key 'base': the chain of bases loops: .*child.toml -> .*child.toml"),
+        (
+            'base = "bicubic-x4"\n[[nodes]]\nname = "mr"\ndrop = true',
+            r"key 'nodes\[0\].drop': the base has no entry 'mr' to drop",
+        ),
+        (
+            'base = "bicubic-x4"\n[[nodes]]\nargs = {}',
+            r"key 'nodes\[0\].name': a variant's entry needs a name",
+        ),
+        (
+            'base = "bicubic-x4"\n[[nodes]]\nname = "sr"\nafter = "lr"',
+            r"key 'nodes\[0\].after': only a new entry can be placed with after",
+        ),
+        (
+            'base = "bicubic-x4"\n[[nodes]]\nname = "x"\ngenerator = "srcnn"\nafter = "zz"',
+            r"key 'nodes\[0\].after': the base has no entry named 'zz'",
+        ),
+        (
+            'base = "stagegan-x8"\n[[train.losses]]\nloss = "gan"\ndrop = true',
+            r"key 'train.losses\[0\]': a variant's loss term needs node and loss",
+        ),
+        (
+            'base = "bicubic-x4"\n[[nodes]]\nname = "sr"\ndrop = "yes"',
+            r"key 'nodes\[0\].drop': expected true or false",
+        ),
+    ],
+)
+def test_variant_errors_name_the_key(tmp_path: Path, text: str, message: str):
+    path = _write(tmp_path, "child", f'name = "child"\n{text}\n')
+    with pytest.raises(RecipeError, match=message):
+        load_recipe(path)
+
+
+def test_builtin_variants_are_a_few_lines():
+    folder = Path(srzoo.describe("recipe", "stagegan-x4").target).parent
+    for name in ("stagegan-x4", "stagegan-x4-nosem", "srcnn-x8", "srresnet-x8", "srgan-x8", "lapsrn-x4"):
+        text = (folder / f"{name}.toml").read_text("utf-8")
+        assert text.count("\n") <= 16 and "base = " in text, name
+
+
+# --------------------------------------------------------------------------- misuse of the Python API
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: srzoo.build(5), srzoo.SrzooError, r"a recipe is named by a string .* got int 5"),
+        (lambda: srzoo.get_recipe(None), srzoo.SrzooError, r"got NoneType None"),
+        (
+            lambda: srzoo.build("bicubic-x4", weights=123),
+            srzoo.WeightsError,
+            r"weights must be a path .* got int 123",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", scale=10**9),
+            RecipeError,
+            r"key 'scale': expected a scale up to 64",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", scale=8),
+            RecipeError,
+            r"key 'scale': recipe 'bicubic-x4' says scale",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", input_multiple=10**6),
+            RecipeError,
+            r"key 'input_multiple': expected at most 4096 LR pixels, got 1000000",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", sr={"scale": 1e300}),
+            RecipeError,
+            r"says scale = 4, but its output",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", sr={"scale": -4}),
+            RecipeError,
+            r"key 'nodes\[0\]': scale must be a positive",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", sr=4),
+            RecipeError,
+            r"override of node 'sr' must be a table of arguments",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", **{"": 1}),
+            RecipeError,
+            r"an override key must be a non-empty string",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", value_range="x"),
+            RecipeError,
+            r"key 'value_range': expected a list",
+        ),
+        (
+            lambda: srzoo.build("bicubic-x4", **{"sr.antialias": "no"}),
+            RecipeError,
+            r"key 'nodes\[0\]': degradation 'bicubic': argument 'antialias' expects true or false, got str 'no'",
+        ),
+    ],
+)
+def test_python_api_misuse_raises_srzoo_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# --------------------------------------------------------------------------- --set and srzoo info
+
+
+@pytest.mark.parametrize(
+    ("item", "value"),
+    [
+        ("sem.dropout_at_inference=false", False),
+        ("sem.dropout_at_inference=False", False),  # Python's spelling, accepted for a bool
+        ("sem.dropout_at_inference=True", True),
+        ("sem.norm=instance", "instance"),  # a bare word where the argument is a string
+        ('sem.norm="none"', "none"),
+        ("sem.ngf=32", 32),
+        ("train.optimizer.lr=1e-5", 1e-5),
+        ("train.grad_clip=None", None),  # resets an optional field
+        ("train.critics.d1.args.ndf=8", 8),
+        ("input_multiple=64", 64),
+        ("value_range=[0, 1]", [0, 1]),
+    ],
+)
+def test_settings_are_typed(item, value):
+    from srzoo.cli._options import parse_settings
+
+    key = item.partition("=")[0]
+    parsed = parse_settings([item], srzoo.get_recipe("stagegan-x8"))
+    assert parsed == {key: value} and type(parsed[key]) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("sem.ngf=abc", r"^--set sem.ngf=abc: expected an integer$"),
+        ("sem.ngf=1.5", r"^--set sem.ngf=1.5: expected an integer, got float 1.5$"),
+        ("sem.dropout_at_inference=yes", r"^--set sem.dropout_at_inference=yes: expected true or false$"),
+        ("sem.dropout_at_inference=1", r"expected true or false, got int 1$"),
+        ("sem.norm=batchy", r"expected one of 'batch', 'instance', 'none'$"),
+        ("train.epochs=ten", r"^--set train.epochs=ten: expected an integer or None$"),
+        ("scale=2.5", r"^--set scale=2.5: expected an integer, got float 2.5$"),
+        ("name=mine", r"^--set name=mine: the name cannot be overridden; write a variant recipe"),
+        (
+            "weights=w.safetensors",
+            r"^--set weights=w.safetensors: 'weights' is not a recipe key; use --weights PATH$",
+        ),
+        ("sem.ngf", r"^--set 'sem.ngf': expected KEY=VALUE$"),
+    ],
+)
+def test_bad_settings_give_one_line(item, message):
+    from srzoo.cli._options import parse_settings
+
+    with pytest.raises(srzoo.SrzooError, match=message):
+        parse_settings([item], srzoo.get_recipe("stagegan-x8"))
+
+
+def test_settings_reach_the_recipe_arguments():
+    from srzoo.cli._options import recipe_with_settings
+
+    recipe = recipe_with_settings(
+        "stagegan-x8", ["sem.dropout_at_inference=True", "sem.ngf=4", "sem.num_downs=8"]
+    )
+    assert recipe.node("sem").args["dropout_at_inference"] is True
+    assert (
+        recipe_with_settings("stagegan-x8", ["sem.dropout_at_inference=False"])
+        .node("sem")
+        .args["dropout_at_inference"]
+        is False
+    )
+
+
+def test_info_reads_files_and_settings(tmp_path: Path, capsys):
+    from srzoo.cli import main
+
+    path = _write(
+        tmp_path,
+        "mine",
+        'base = "bicubic-x2"\nname = "mine"\nscale = 3\n[[nodes]]\nname = "sr"\nargs = { scale = 3 }\n',
+    )
+    assert main(["info", str(path), "--no-flops"]) == 0
+    out = capsys.readouterr().out
+    assert "recipe mine" in out and "×3" in out and "1 LR pixels, derived" in out and "2 LR pixels" in out
+    assert (
+        main(["info", "stagegan-x4", "--no-flops", "--set", "sem.num_downs=6", "--set", "s2.num_downs=6"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "16 LR pixels, derived from the components" in out and "num_downs=6" in out and "unbounded" in out
+    assert main(["info", "bicubic-x4", "--set", "sr.scale=3"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "key 'scale': recipe 'bicubic-x4' says scale = 4, but its output node 'sr' upscales the LR input by 3"
+        in err
+    )
+    assert main(["info", "unet", "--set", "ngf=3"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --set changes recipes; 'unet' is a generator"
+    assert main(["info", str(tmp_path / "nope.toml")]) == 2
+    assert "nope.toml: cannot read the recipe" in capsys.readouterr().err
+
+
+def test_info_shows_typed_metadata(capsys):
+    from srzoo.cli import main
+
+    assert main(["info", "unet"]) == 0
+    out = capsys.readouterr().out
+    assert "256 with the default arguments (depends on them)" in out and "unbounded or unknown" in out
+    assert "examples" not in out  # test fixtures are not shown

@@ -15,6 +15,7 @@ from srzoo_plugins.stagegan.unet import UNetGenerator
 from torch import nn
 
 import srzoo
+from srzoo._graph import analyse
 from srzoo._imageops import pad_to_multiple
 from srzoo.errors import InputError, SrzooError
 
@@ -310,7 +311,8 @@ def test_l1_loss_value() -> None:
 def test_recipe_metadata_and_contract(name: str) -> None:
     recipe = srzoo.get_recipe(name)
     assert recipe.value_range == (-1.0, 1.0)
-    assert recipe.input_multiple * recipe.scale == 256
+    assert recipe.input_multiple is None  # derived from the U-Nets' num_downs
+    assert analyse(recipe).input_multiple * recipe.scale == 256
     assert recipe.output == "sr"
     assert "Wei" in recipe.paper and "Stage-GAN" in recipe.paper and recipe.license.startswith("MIT")
     mr = recipe.node("mr")
@@ -384,7 +386,7 @@ def test_intermediates_for_figures(name: str) -> None:
     assert all(v.shape == (2, 3, 5 * s, 7 * s) for v in out.values())
     # mr is the bicubic upsampling of the (padded) LR, cropped, in [0, 1]
     up = srzoo.create("degradation", "bicubic", scale=s, direction="up")
-    padded, _ = pad_to_multiple(lr, model.recipe.input_multiple, model.recipe.pad_mode)
+    padded, _ = pad_to_multiple(lr, model.input_multiple, model.recipe.pad_mode)
     mr = (up(padded * 2 - 1)[..., : 5 * s, : 7 * s] + 1) / 2
     torch.testing.assert_close(out["mr"], mr.clamp(0, 1), atol=1e-6, rtol=0)
     with torch.no_grad():

@@ -8,6 +8,10 @@ imports no torch or model code.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import srzoo
 
 _PKG = "srzoo_plugins.baselines"
@@ -27,6 +31,31 @@ _SRGAN_PAPER = (
 _LICENSE = "MIT (srzoo's implementation)"
 
 
+def _srcnn_radius(args: Mapping[str, Any]) -> int:
+    """Three "same"-padded convolutions: the sum of their half-widths."""
+    return sum(k // 2 for k in args["kernel_sizes"])
+
+
+def _lapsrn_radius(args: Mapping[str, Any]) -> int:
+    """The Y pyramid in LR pixels: the input conv (1), then per level ``k`` (at ``2**k`` times the LR
+    resolution) its ``depth`` convs and transposed conv, and the residual conv at twice that
+    resolution: ``(depth + 1.5) / 2**k``. Chroma comes from bicubic upsampling (radius 2)."""
+    from .lapsrn import released_depth
+
+    scale = args["scale"]
+    depth = args["depth"] if args["depth"] is not None else released_depth(scale)
+    levels = max(scale.bit_length() - 1, 1)
+    return max(2, math.ceil(1 + sum((depth + 1.5) / 2**k for k in range(levels))))
+
+
+def _srresnet_radius(args: Mapping[str, Any]) -> int:
+    """9x9 head, two 3x3 convs per residual block, the trunk's 3x3, one 3x3 per x2 step (at rising
+    resolutions) and the 9x9 tail at the output resolution, in LR pixels."""
+    scale = args["scale"]
+    steps = max(scale.bit_length() - 1, 1)
+    return 4 + 2 * args["num_blocks"] + 1 + steps + math.ceil(4 / scale)
+
+
 @srzoo.hookimpl
 def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
     register(
@@ -35,12 +64,13 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         description="SRCNN 9-5-5 (64/32 filters) on the Y channel of a bicubic-upsampled RGB image; same size out",
         paper=_SRCNN_PAPER,
         license=_LICENSE,
-        scales="any (runs after a bicubic upsampling)",
-        input_multiple=1,
+        scales=None,  # any: it restores a bicubic upsampling of the scale's choice
+        upscale=1,
+        receptive_field=_srcnn_radius,
+        in_channels=3,
+        out_channels=3,
         supports_half=True,
-        example_args={"filters": [8, 4]},
-        example_input=(1, 3, 12, 12),
-        example_output=(1, 3, 12, 12),
+        examples=srzoo.Examples(args={"filters": [8, 4]}, input=(1, 3, 12, 12), output=(1, 3, 12, 12)),
     )
     register(
         "lapsrn",
@@ -49,12 +79,15 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         paper=_LAPSRN_PAPER,
         license=_LICENSE + "; the authors' released weights: MIT (github.com/phoenix104104/LapSRN)",
         scales=[2, 4, 8],
-        input_multiple=1,
+        upscale=lambda args: args["scale"],
+        receptive_field=_lapsrn_radius,
+        in_channels=3,
+        out_channels=3,
         supports_half=True,
         converters={".mat": f"{_PKG}.lapsrn_matconvnet:convert"},
-        example_args={"scale": 2, "depth": 1, "features": 8},
-        example_input=(1, 3, 7, 5),
-        example_output=(1, 3, 14, 10),
+        examples=srzoo.Examples(
+            args={"scale": 2, "depth": 1, "features": 8}, input=(1, 3, 7, 5), output=(1, 3, 14, 10)
+        ),
     )
     register(
         "srresnet",
@@ -63,11 +96,14 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         paper=_SRGAN_PAPER,
         license=_LICENSE,
         scales=[2, 4, 8],
-        input_multiple=1,
+        upscale=lambda args: args["scale"],
+        receptive_field=_srresnet_radius,
+        in_channels=lambda args: args["channels"],
+        out_channels=lambda args: args["channels"],
         supports_half=True,
-        example_args={"scale": 2, "num_blocks": 1, "features": 8},
-        example_input=(1, 3, 7, 5),
-        example_output=(1, 3, 14, 10),
+        examples=srzoo.Examples(
+            args={"scale": 2, "num_blocks": 1, "features": 8}, input=(1, 3, 7, 5), output=(1, 3, 14, 10)
+        ),
     )
 
 
@@ -79,9 +115,10 @@ def srzoo_register_discriminators(register: srzoo.hookspecs.Register) -> None:
         description="SRGAN's VGG-style critic: 8 conv blocks, dense 1024, dense 1; returns (N, 1) logits",
         paper=_SRGAN_PAPER,
         license=_LICENSE,
-        example_args={"features": 8, "patch_size": 32, "hidden": 16},
-        example_input=(2, 3, 32, 32),
-        example_output=(2, 1),
+        in_channels=lambda args: args["in_channels"],
+        examples=srzoo.Examples(
+            args={"features": 8, "patch_size": 32, "hidden": 16}, input=(2, 3, 32, 32), output=(2, 1)
+        ),
     )
 
 
@@ -93,16 +130,14 @@ def srzoo_register_losses(register: srzoo.hookspecs.Register) -> None:
         description="Charbonnier penalty mean(sqrt(d² + eps²)), eps = 1e-3 (LapSRN): loss(prediction, target)",
         paper=_LAPSRN_PAPER,
         license=_LICENSE,
-        example_args={},
-        example_input=[(2, 1, 8, 8), (2, 1, 8, 8)],
+        examples=srzoo.Examples(input=[(2, 1, 8, 8), (2, 1, 8, 8)]),
     )
     register(
         "mse",
         f"{_PKG}.losses:mse",
         description="mean squared error (SRCNN, SRResNet): loss(prediction, target)",
         license=_LICENSE,
-        example_args={},
-        example_input=[(2, 3, 8, 8), (2, 3, 8, 8)],
+        examples=srzoo.Examples(input=[(2, 3, 8, 8), (2, 3, 8, 8)]),
     )
     register(
         "perceptual",
@@ -113,6 +148,7 @@ def srzoo_register_losses(register: srzoo.hookspecs.Register) -> None:
         ),
         paper=_SRGAN_PAPER,
         license=_LICENSE,
-        example_args={"backbone": "vgg11", "layer": 1, "weights": None},
-        example_input=[(2, 3, 16, 16), (2, 3, 16, 16)],
+        examples=srzoo.Examples(
+            args={"backbone": "vgg11", "layer": 1, "weights": None}, input=[(2, 3, 16, 16), (2, 3, 16, 16)]
+        ),
     )

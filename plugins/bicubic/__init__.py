@@ -7,6 +7,7 @@ is referenced lazily, so importing this module imports no torch code.
 from __future__ import annotations
 
 import srzoo
+from srzoo.component_info import resize_radius, resize_upscale
 
 _PAPER = "R. Keys, Cubic convolution interpolation for digital image processing, IEEE TASSP 29(6), 1981"
 
@@ -22,5 +23,8 @@ def srzoo_register_degradations(register: srzoo.hookspecs.Register) -> None:
         ),
         paper=_PAPER,
         license="BSD-3-Clause",
+        upscale=resize_upscale,
+        receptive_field=lambda args: resize_radius(args, support=2.0),
+        out_channels=srzoo.SAME_CHANNELS,
         supports_half=True,
     )

@@ -7,13 +7,17 @@ Registers (lazily: this module imports no torch code)
 * losses ``gan`` (conditional GAN, BCE with logits by default) and ``l1``.
 
 The recipes ``stagegan-x4``/``-x8`` (and their ``-nosem`` ablations) chain them; see
-``docs/stagegan.md``. Every component declares ``example_args`` (small, fast factory arguments) and
-``example_input`` (the shape of the input tensor, or a list of call arguments whose tuples are
-tensor shapes) so that the registry-driven tests can smoke-test it; networks also declare
-``example_output`` (the expected output shape).
+``docs/stagegan.md``. Every component declares ``examples`` (test fixtures: small, fast factory
+arguments and input shapes, see `srzoo.Examples`) so that the registry-driven
+tests can smoke-test it. The networks' geometry (input multiple, receptive field, channels) is
+metadata computed from their arguments, from which srzoo derives a recipe's padding and checks its
+channels.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import srzoo
 
@@ -29,6 +33,13 @@ _LICENSE = "MIT"
 _MODULE = "srzoo_plugins.stagegan"
 
 
+def _refiner_radius(args: Mapping[str, Any]) -> int:
+    """In input pixels: the 7x7 stem and head, the two stride-2 convs and the two stride-2
+    transposed convs (12 pixels together, at their strides' alignment), and two 3x3 convs per
+    residual block at quarter resolution (8 pixels per block); measured exact in the tests."""
+    return 12 + 8 * args["n_blocks"]
+
+
 @srzoo.hookimpl
 def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
     register(
@@ -37,15 +48,21 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         description=(
             "pix2pix U-Net (4x4 stride-2 convs, BatchNorm, skip concatenations, dropout in the three "
             "innermost decoder blocks, tanh); Stage-GAN's G0 (MR -> semantic map) and G1 "
-            "([MR, map] -> HR). Inputs: multiples of 2**num_downs (256 by default)."
+            "([MR, map] -> HR)."
         ),
         paper=f"{PIX2PIX_PAPER}; used in {STAGEGAN_PAPER}",
         license=_LICENSE,
-        input_multiple=256,
+        upscale=1,
+        input_multiple=lambda args: 2 ** args["num_downs"],
+        receptive_field=None,  # the bottleneck sees the whole (padded) input
+        in_channels=lambda args: args["in_channels"],
+        out_channels=lambda args: args["out_channels"],
         supports_half=True,
-        example_args={"in_channels": 6, "out_channels": 3, "num_downs": 4, "ngf": 8},
-        example_input=(2, 6, 32, 48),
-        example_output=(2, 3, 32, 48),
+        examples=srzoo.Examples(
+            args={"in_channels": 6, "out_channels": 3, "num_downs": 4, "ngf": 8},
+            input=(2, 6, 32, 48),
+            output=(2, 3, 32, 48),
+        ),
     )
     register(
         "resnet-refiner",
@@ -56,11 +73,13 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         ),
         paper=STAGEGAN_PAPER,
         license=_LICENSE,
+        upscale=1,
         input_multiple=4,
+        receptive_field=_refiner_radius,
+        in_channels=lambda args: args["in_channels"],
+        out_channels=lambda args: args["out_channels"],
         supports_half=True,
-        example_args={"ngf": 8, "n_blocks": 2},
-        example_input=(2, 3, 16, 24),
-        example_output=(2, 3, 16, 24),
+        examples=srzoo.Examples(args={"ngf": 8, "n_blocks": 2}, input=(2, 3, 16, 24), output=(2, 3, 16, 24)),
     )
 
 
@@ -76,9 +95,8 @@ def srzoo_register_discriminators(register: srzoo.hookspecs.Register) -> None:
         paper=f"{PIX2PIX_PAPER}; used in {STAGEGAN_PAPER}",
         license=_LICENSE,
         supports_half=True,
-        example_args={"in_channels": 9, "ndf": 8},
-        example_input=(2, 9, 64, 64),
-        example_output=(2, 1, 6, 6),
+        in_channels=lambda args: args["in_channels"],
+        examples=srzoo.Examples(args={"in_channels": 9, "ndf": 8}, input=(2, 9, 64, 64), output=(2, 1, 6, 6)),
     )
 
 
@@ -93,8 +111,7 @@ def srzoo_register_losses(register: srzoo.hookspecs.Register) -> None:
         ),
         paper=STAGEGAN_PAPER,
         license=_LICENSE,
-        example_args={"mode": "vanilla"},
-        example_input=[(2, 1, 6, 6), True],
+        examples=srzoo.Examples(args={"mode": "vanilla"}, input=[(2, 1, 6, 6), True]),
     )
     register(
         "l1",
@@ -102,6 +119,5 @@ def srzoo_register_losses(register: srzoo.hookspecs.Register) -> None:
         description="mean absolute error: loss(prediction, target) -> scalar (Stage-GAN's λ·L1 term, λ = 100)",
         paper=STAGEGAN_PAPER,
         license=_LICENSE,
-        example_args={},
-        example_input=[(2, 3, 8, 8), (2, 3, 8, 8)],
+        examples=srzoo.Examples(input=[(2, 3, 8, 8), (2, 3, 8, 8)]),
     )

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
+import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from srzoo.errors import SrzooError
+
+if TYPE_CHECKING:
+    from srzoo.recipe import Recipe
 
 
 def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, Any]:
     """Parse ``KEY=VALUE`` pairs; values are read as TOML (``3``, ``0.5``, ``true``, ``[1, 2]``) or
-    else kept as strings."""
+    else kept as strings. Untyped: recipe overrides should use ``recipe_with_settings``, which
+    checks each value against what its key sets."""
     result: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
@@ -24,6 +30,119 @@ def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, 
             value = text
         result[key.strip()] = value
     return result
+
+
+def recipe_with_settings(name: str | Path, items: Iterable[str], option: str = "--set") -> Recipe:
+    """The recipe ``name`` (a registered name or a ``.toml`` path) with ``--set KEY=VALUE`` items
+    applied: what ``srzoo info``, ``upscale``, ``train`` and ``bench`` build from.
+
+    Raises:
+        SrzooError: an unknown recipe, or a setting that does not parse or validate (one line).
+    """
+    from srzoo.api import get_recipe
+
+    recipe = get_recipe(name)
+    settings = parse_settings(items, recipe, option)
+    return recipe.with_overrides(settings) if settings else recipe
+
+
+def parse_settings(items: Iterable[str], recipe: Recipe, option: str = "--set") -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` overrides of ``recipe``, each value read as TOML and checked against
+    what its key sets: a node argument's factory annotation, or a recipe or training field's type.
+
+    ``true``/``false`` are TOML's booleans; Python's ``True``/``False`` are accepted where the key
+    takes a bool, and ``None`` where it takes ``None`` (it resets a recipe field). A bare word is
+    kept as a string only where the key takes a string; anywhere else it is an error naming the
+    key and the expected type.
+
+    Example:
+        >>> from srzoo.cli._options import parse_settings
+        >>> recipe = srzoo.get_recipe("stagegan-x8")
+        >>> parse_settings(["sem.dropout_at_inference=False", "train.epochs=10"], recipe)
+        {'sem.dropout_at_inference': False, 'train.epochs': 10}
+
+    Raises:
+        SrzooError: one line naming the option, the key and the expected type.
+    """
+    from srzoo._annotations import accepts, describe
+    from srzoo._recipe_merge import FIXED_KEYS
+
+    result: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not key:
+            raise SrzooError(f"{option} {item!r}: expected KEY=VALUE")
+        head = key.partition(".")[0]
+        if head in FIXED_KEYS and head not in {n.name for n in recipe.nodes}:
+            hint = (
+                "'weights' is not a recipe key; use --weights PATH" if head == "weights" else FIXED_KEYS[head]
+            )
+            raise SrzooError(f"{option} {key}={text}: {hint}")
+        annotation = _target_annotation(recipe, key)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = _bare_word(text, annotation, accepts)
+            if value is _REFUSED:
+                raise SrzooError(f"{option} {key}={text}: expected {describe(annotation)}") from None
+        if annotation is not None and not accepts(annotation, value):
+            raise SrzooError(
+                f"{option} {key}={text}: expected {describe(annotation)}, got {type(value).__name__} {value!r}"
+            )
+        result[key] = value
+    return result
+
+
+_REFUSED = object()
+
+
+def _bare_word(text: str, annotation: Any, accepts: Any) -> Any:
+    """What a value that is not TOML means for a key of type ``annotation``."""
+    if annotation is None:  # an unknown target: keep the word, the build checks it
+        return text
+    for word, value in (("True", True), ("False", False), ("None", None)):
+        if text == word and accepts(annotation, value):
+            return value
+    return text if accepts(annotation, text) else _REFUSED
+
+
+def _target_annotation(recipe: Recipe, key: str) -> Any:
+    """The annotation of what ``key`` sets, or ``None`` when srzoo cannot tell."""
+    from srzoo import recipe as recipe_module
+    from srzoo._annotations import parameter_annotations
+    from srzoo.api import describe
+
+    head, _, rest = key.partition(".")
+    node = next((n for n in recipe.nodes if n.name == head), None)
+    if node is not None:
+        if not rest or "." in rest:
+            return None
+        try:
+            factory = describe(node.kind, node.component).load()
+        except SrzooError:
+            return None
+        return parameter_annotations(factory).get(rest)
+    parts = key.split(".")
+    cls: Any = recipe_module.Recipe
+    annotation: Any = None
+    for part in parts:
+        hints = _dataclass_hints(cls)
+        if hints is None or part not in hints:
+            return None
+        annotation = hints[part]
+        cls = next(
+            (a for a in (annotation, *typing.get_args(annotation)) if dataclasses.is_dataclass(a)), None
+        )
+    return annotation
+
+
+def _dataclass_hints(cls: Any) -> dict[str, Any] | None:
+    if cls is None or not dataclasses.is_dataclass(cls):
+        return None
+    from srzoo import recipe as recipe_module
+
+    return typing.get_type_hints(cls, vars(recipe_module))
 
 
 def parse_weights(items: Iterable[str]) -> dict[str, Path]:

@@ -1,8 +1,13 @@
-"""``srzoo info NAME``: a recipe's components, parameters, FLOPs, scales, paper and license."""
+"""``srzoo info NAME``: a recipe's components, parameters, FLOPs, scales, paper and license.
+
+``NAME`` is a registered recipe or component, or a recipe file (``PATH.toml``); ``--set KEY=VALUE``
+shows a recipe with overrides, parsed as ``srzoo upscale``/``train`` parse them.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,18 +15,33 @@ from rich.markup import escape
 from rich.table import Table
 
 from srzoo import _plugins
-from srzoo.errors import UnknownNameError
+from srzoo.component_info import ComponentInfo
+from srzoo.errors import SrzooError, UnknownNameError
+from srzoo.recipe import Recipe
 from srzoo.registry import KINDS, Entry
 
 from ._console import console, err_console
+from ._options import recipe_with_settings
 from .list_cmd import normalise_kind
 
 HELP = "Describe a recipe (components, parameters, FLOPs, paper, license) or a component."
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="a recipe (e.g. stagegan-x8) or a component name")
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml) or a component name",
+    )
     parser.add_argument("--kind", help="the kind of NAME when several kinds register it")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="show the recipe with an override, e.g. --set sem.ngf=32 (values are TOML; repeatable)",
+    )
     parser.add_argument(
         "--no-flops", action="store_true", help="skip building the model to count parameters and FLOPs"
     )
@@ -37,29 +57,72 @@ def _matches(name: str, kind: str | None) -> list[Entry]:
     raise UnknownNameError(kinds[0] if kind else "recipe or component", name, every)
 
 
-def _metadata_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return [
-        (key, str(value))
-        for key, value in metadata.items()
-        if key not in ("example_args", "example_input", "example_output")
-    ]
+_HIDDEN = ("examples",)  # test fixtures, not product metadata
+
+
+def _metadata_rows(entry: Entry) -> list[tuple[str, str]]:
+    """Each set field of the component's metadata; fields computed from the arguments are shown
+    with the value they take at the factory's defaults."""
+    info = entry.metadata
+    defaults: dict[str, Any] | None = None
+    rows = []
+    for f in dataclasses.fields(ComponentInfo):
+        value = getattr(info, f.name)
+        if f.name in (*_HIDDEN, "description"):
+            continue
+        shown_always = f.name == "receptive_field" and entry.kind in ("generator", "degradation")
+        if not shown_always and (value is None or value == "" or value == f.default or value == {}):
+            continue
+        if f.name == "extra":
+            rows += [(str(k), str(v)) for k, v in value.items()]
+            continue
+        if callable(value):
+            if defaults is None:
+                defaults = _defaults(entry)
+            try:
+                shown = f"{info.value(f.name, defaults)} with the default arguments (depends on them)"
+            except (SrzooError, KeyError):
+                shown = "depends on the arguments"
+        elif f.name == "receptive_field" and value is None:
+            shown = "unbounded or unknown"
+        elif f.name == "scales":
+            shown = ", ".join(f"x{s}" for s in value)
+        elif f.name == "default_weights":
+            shown = f"{value.url} (sha256 {value.sha256})"
+        else:
+            shown = (
+                ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, Mapping) else str(value)
+            )
+        rows.append((f.name.replace("_", " "), shown))
+    return rows
+
+
+def _defaults(entry: Entry) -> dict[str, Any]:
+    from srzoo._graph import resolved_args
+
+    try:
+        return resolved_args(entry.load(), {})
+    except SrzooError:
+        return {}
 
 
 def _show_component(entry: Entry) -> None:
     table = Table(title=f"{entry.kind} {entry.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
+    table.add_row("description", escape(entry.metadata.description))
     table.add_row("plugin", escape(entry.plugin))
     table.add_row("factory", escape(entry.target if isinstance(entry.target, str) else repr(entry.target)))
-    for key, value in _metadata_rows(entry.metadata):
+    for key, value in _metadata_rows(entry):
         table.add_row(key, escape(value))
     console.print(table)
 
 
-def _show_recipe(entry: Entry, count: bool) -> None:
-    from srzoo.api import build, get_recipe
+def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str]) -> None:
+    from srzoo._graph import analyse
+    from srzoo.api import build
 
-    recipe = get_recipe(entry.name)
+    layout = analyse(recipe)
     table = Table(title=f"recipe {recipe.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
     table.add_column()
@@ -67,9 +130,24 @@ def _show_recipe(entry: Entry, count: bool) -> None:
     table.add_row("scale", f"×{recipe.scale}")
     table.add_row("paper", escape(recipe.paper))
     table.add_row("license", escape(recipe.license))
-    table.add_row("plugin / file", escape(f"{entry.plugin} / {recipe.source}"))
+    table.add_row("plugin / file", escape(f"{plugin} / {recipe.source}"))
+    if overrides:
+        table.add_row("overrides", escape(", ".join(overrides)))
     table.add_row("value range", f"{recipe.value_range[0]:g} … {recipe.value_range[1]:g} (API edge: 0 … 1)")
-    table.add_row("input multiple", f"{recipe.input_multiple} LR pixels ({recipe.pad_mode} padding)")
+    if recipe.input_multiple is None:
+        multiple = (
+            f"{layout.input_multiple} LR pixels, derived from the components ({recipe.pad_mode} padding)"
+        )
+    else:
+        multiple = f"{recipe.input_multiple} LR pixels, stated (derived: {layout.input_multiple}; {recipe.pad_mode} padding)"
+    table.add_row("input multiple", multiple)
+    reach = layout.receptive_field
+    table.add_row(
+        "receptive field",
+        "unbounded (an output pixel may depend on the whole input)"
+        if reach is None
+        else f"{reach} LR pixels around each output pixel's LR position",
+    )
     if recipe.train is not None:
         t = recipe.train
         length = ", ".join(
@@ -119,15 +197,24 @@ def _show_recipe(entry: Entry, count: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.name.endswith(".toml"):
+        if args.kind and normalise_kind(args.kind) != "recipe":
+            raise SrzooError(f"{args.name} is a recipe file; --kind {args.kind} does not apply")
+        recipe = recipe_with_settings(args.name, args.overrides)
+        _show_recipe(recipe, "file", count=not args.no_flops, overrides=args.overrides)
+        return 0
     entries = _matches(args.name, args.kind)
     if len(entries) > 1 and not args.kind:
         kinds = ", ".join(e.kind for e in entries)
         console.print(
             f"[dim]{args.name!r} is registered as: {kinds}; showing all (use --kind to pick one)[/]"
         )
+    if args.overrides and not any(entry.kind == "recipe" for entry in entries):
+        raise SrzooError(f"--set changes recipes; {args.name!r} is a {entries[0].kind}")
     for entry in entries:
         if entry.kind == "recipe":
-            _show_recipe(entry, count=not args.no_flops)
+            recipe = recipe_with_settings(entry.name, args.overrides)
+            _show_recipe(recipe, entry.plugin, count=not args.no_flops, overrides=args.overrides)
         else:
             _show_component(entry)
     return 0

@@ -47,7 +47,7 @@ def _read_recipe(entry: Entry) -> Recipe | str:
 def _description(entry: Entry) -> str:
     """The plain-text description: a recipe's from its file, a component's from its metadata."""
     if entry.kind != "recipe":
-        return str(entry.metadata.get("description", ""))
+        return entry.metadata.description
     recipe = _read_recipe(entry)
     return f"invalid: {recipe}" if isinstance(recipe, str) else recipe.description
 

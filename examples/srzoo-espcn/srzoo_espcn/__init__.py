@@ -1,4 +1,4 @@
-"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a recipe in about 20 lines."""
+"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a recipe in about 25 lines."""
 
 import srzoo
 from torch import nn
@@ -22,7 +22,9 @@ class ESPCN(nn.Module):
 @srzoo.hookimpl
 def srzoo_register_generators(register):
     register("espcn", ESPCN, paper="Shi et al., CVPR 2016", license="MIT", scales=[2, 3, 4],
-             example_args={"scale": 2}, example_input=(1, 3, 9, 7))
+             upscale=lambda args: args["scale"], receptive_field=4,  # 5x5 + 3x3 + 3x3 convs
+             in_channels=lambda args: args["channels"], out_channels=lambda args: args["channels"],
+             examples=srzoo.Examples(args={"scale": 2}, input=(1, 3, 9, 7)))
 
 
 @srzoo.hookimpl
