@@ -9,7 +9,12 @@ referenced lazily, so importing this module imports no torch code.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
 import srzoo
+from srzoo.component_info import resize_radius, resize_upscale
 
 _PKG = "srzoo_plugins.degradations"
 _LICENSE = "MIT (srzoo's implementation)"
@@ -34,6 +39,34 @@ _STEPS = {
 }
 
 
+def _kernel_radius(args: Mapping[str, Any]) -> int:
+    size = args.get("kernel_size", (7, 21))
+    return int(max(size) if isinstance(size, (list, tuple)) else size) // 2
+
+
+def _kornia_bicubic_radius(args: Mapping[str, Any]) -> int:
+    # kornia's antialiasing Gaussian (sigma (s - 1) / 2, truncated at 2 sigma) comes before the cubic
+    scale = float(args["scale"])
+    blur = math.ceil(scale - 1) if args.get("direction", "down") == "down" else 0
+    return resize_radius({**args, "direction": args.get("direction", "down")}, support=2.0) + blur
+
+
+# size-keeping steps: (receptive field radius in input pixels); random resizes have no fixed one
+_STEP_RADIUS: dict[str, Any] = {
+    "blur": _kernel_radius,
+    "sinc": _kernel_radius,
+    "resize": None,
+    "noise": 0,
+    "gaussian-noise": 0,
+    "poisson-noise": 0,
+    "jpeg": 15,  # a 16×16 MCU: 8×8 blocks with 2× subsampled chroma
+}
+
+
+def _down(args: Mapping[str, Any]) -> float:
+    return 1.0 / float(args.get("scale", 1) or 1)
+
+
 @srzoo.hookimpl
 def srzoo_register_degradations(register: srzoo.hookspecs.Register) -> None:
     register(
@@ -41,6 +74,9 @@ def srzoo_register_degradations(register: srzoo.hookspecs.Register) -> None:
         f"{_PKG}.kornia_bicubic:KorniaBicubic",
         description="kornia.geometry.transform.resize(bicubic, antialias=True); Gaussian prefilter, not MATLAB-exact",
         license="Apache-2.0 (kornia)",
+        upscale=lambda args: resize_upscale({"direction": "down", **args}),
+        receptive_field=_kornia_bicubic_radius,
+        out_channels=srzoo.SAME_CHANNELS,
     )
     for name, (target, description) in _STEPS.items():
         module, attribute = target.split(".")
@@ -50,12 +86,18 @@ def srzoo_register_degradations(register: srzoo.hookspecs.Register) -> None:
             description=description,
             paper=_REAL_ESRGAN,
             license=_LICENSE,
+            upscale=_down if name == "resize" else 1.0,
+            receptive_field=_STEP_RADIUS[name],
+            out_channels=srzoo.SAME_CHANNELS,
         )
     register(
         "chain",
         f"{_PKG}.chain:Chain",
         description="compose registered degradations: steps=[{name=..., ...}, ...]; seeded, batched",
         license=_LICENSE,
+        upscale=_down,
+        receptive_field=None,  # depends on the steps and on the random draws
+        out_channels=srzoo.SAME_CHANNELS,
     )
     register(
         "realesrgan",
@@ -63,4 +105,7 @@ def srzoo_register_degradations(register: srzoo.hookspecs.Register) -> None:
         description="Real-ESRGAN's second-order degradation with its published ranges, 8-bit output",
         paper=_REAL_ESRGAN,
         license=_LICENSE,
+        upscale=_down,
+        receptive_field=None,  # random resizes in the middle of the chain
+        out_channels=srzoo.SAME_CHANNELS,
     )
