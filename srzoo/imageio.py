@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ._imageops import round_uint8
+from .color import quantize_8bit, to_8bit_levels
 from .errors import InputError
 
 __all__ = [
@@ -389,19 +389,6 @@ def _orient(x: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- writing
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
-    """Round ``[0, 1]`` values to the 8-bit grid as saving a PNG would: ``floor(255 x + 0.5) / 255``.
-
-    Values are clamped to ``[0, 1]`` (halves round up, i.e. away from zero, as MATLAB's ``uint8``).
-    Shape, dtype and device are kept.
-
-    Example:
-        >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
-        tensor([128., 255.,   0.])
-    """
-    return round_uint8(x * 255.0) / 255.0
-
-
 def write_image(
     tensor: torch.Tensor,
     path: str | os.PathLike[str],
@@ -452,7 +439,7 @@ def write_image(
     pixels = image.detach().to("cpu", torch.float32).numpy()
     if np.isnan(pixels).any():
         raise InputError(f"image to write for {target} contains NaN values")
-    levels = np.clip(np.floor(pixels * np.float32(255.0) + np.float32(0.5)), 0.0, 255.0).astype(np.uint8)
+    levels = to_8bit_levels(torch.from_numpy(pixels)).to(torch.uint8).numpy()
     array = np.moveaxis(levels, 0, -1)
     options: dict[str, object] = {}
     if fmt == "JPEG":
