@@ -455,11 +455,19 @@ def write_image(
             if not parent.is_dir():
                 raise InputError(f"{target}: {parent} is a file, not a folder")
             break
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _atomic_save(Image.fromarray(np.ascontiguousarray(array)), target, fmt, options)
-    except OSError as exc:
-        raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
+    except BaseException as exc:
+        for folder in created:  # a failed write leaves no empty folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError):
+            raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
+        raise
     return target
 
 
