@@ -365,7 +365,7 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
 
     Useful in notebooks and tests. The plugin stays registered until
     [`unregister_plugin`][srzoo.unregister_plugin]; it is isolated exactly as an installed plugin
-    is (a failing hook marks it broken, with a [`PluginWarning`][srzoo._plugins.PluginWarning]).
+    is (a failing hook marks it broken, with a ``PluginWarning``).
 
     Args:
         plugin: a module or object with functions decorated by ``srzoo.hookimpl``.

@@ -114,10 +114,14 @@ def check_unit_range(
     low_value, high_value = float(low), float(high)
     if high_value > tolerance[1]:
         hint = "e.g. x / 255" if high_value > 2.0 else "e.g. x.clamp(0, 1)"
-        raise InputError(f"{name} has values up to {high_value:.4g}: pass images scaled to [0, 1], {hint}")
+        raise InputError(
+            f"{name} has values up to {round(high_value, 4)}: pass images scaled to [0, 1], {hint}"
+        )
     if low_value < tolerance[0]:
         hint = "map [-1, 1] images with (x + 1) / 2" if low_value >= -1.0 - 1e-6 else "e.g. x.clamp(0, 1)"
-        raise InputError(f"{name} has values down to {low_value:.4g}: pass images scaled to [0, 1]; {hint}")
+        raise InputError(
+            f"{name} has values down to {round(low_value, 4)}: pass images scaled to [0, 1]; {hint}"
+        )
     return x
 
 

@@ -27,7 +27,7 @@ Example:
     >>> from srzoo.color import quantize_8bit, rgb_to_y, to_8bit_levels
     >>> to_8bit_levels(torch.tensor([0.5, 1.2, -0.1]))
     tensor([128., 255.,   0.])
-    >>> rgb_to_y(torch.ones(1, 3, 1, 1, dtype=torch.float64), peak=255.0).item()
+    >>> rgb_to_y(torch.full((1, 3, 1, 1), 255.0, dtype=torch.float64), peak=255.0).item()
     235.0
 """
 

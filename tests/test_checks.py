@@ -70,13 +70,13 @@ def test_check_unit_range_allows_overshoot_and_names_the_cause():
     overshoot = torch.tensor([-0.2, 0.5, 1.2]).view(1, 3, 1, 1)
     assert check_unit_range(overshoot, "lr") is overshoot  # bicubic ringing is legitimate
     with pytest.raises(
-        InputError, match=r"^lr has values up to 255: pass images scaled to \[0, 1\], e.g. x / 255$"
+        InputError, match=r"^lr has values up to 255.0: pass images scaled to \[0, 1\], e.g. x / 255$"
     ):
         check_unit_range(torch.tensor([0.0, 255.0]), "lr")
     with pytest.raises(InputError, match=r"^lr has values up to 1.8: .*e.g. x.clamp\(0, 1\)$"):
         check_unit_range(torch.tensor([0.0, 1.8]), "lr")
     with pytest.raises(
-        InputError, match=r"^lr has values down to -1: .*map \[-1, 1\] images with \(x \+ 1\) / 2$"
+        InputError, match=r"^lr has values down to -1.0: .*map \[-1, 1\] images with \(x \+ 1\) / 2$"
     ):
         check_unit_range(torch.tensor([-1.0, 1.0]), "lr")
     for bad in (float("nan"), float("inf"), float("-inf")):

@@ -14,7 +14,7 @@ the [`CommandLine`][srzoo.cli.commands.CommandLine] object its hook receives:
 
 ``run`` raises [`srzoo.SrzooError`][srzoo.errors.SrzooError] (or an ``OSError``) for bad input;
 srzoo prints it as one line and exits with code 2, and ``--debug`` (added to every command) shows the
-traceback instead. Print with [`srzoo.cli.console`][srzoo.cli.console] so output looks like srzoo's.
+traceback instead. Print with ``srzoo.cli.console`` (``console``, ``err_console``) so output looks like srzoo's.
 """
 
 from __future__ import annotations
