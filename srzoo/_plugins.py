@@ -97,6 +97,7 @@ class _State:
 
 _lock = threading.RLock()
 _state: _State | None = None
+_loading = False  # set while _load runs (in the thread holding _lock)
 _extra: list[tuple[str, Any]] = []  # plugins registered at run time, re-applied after a reset
 
 
@@ -348,10 +349,19 @@ def _load() -> _State:
 
 def state() -> _State:
     """The loaded plugins and registry, loading every entry point on first call."""
-    global _state
+    global _state, _loading
     with _lock:
         if _state is None:
-            _state = _load()
+            if _loading:  # a hook looked something up: it would load the plugins again, forever
+                raise SrzooError(
+                    "srzoo's plugins are still loading: a plugin's hook cannot look up registered "
+                    "components (do it when the component is built instead)"
+                )
+            _loading = True
+            try:
+                _state = _load()
+            finally:
+                _loading = False
         return _state
 
 

@@ -242,3 +242,19 @@ def test_ground_truth_targets_are_those_the_dataset_declares():
         match=r"key 'train.losses\[0\].target': expected a ground-truth key \(hr, lr\), got 'semantic'",
     ):
         parse_recipe({**base, "train": {"dataset": "folder", "losses": [loss]}})
+
+
+def test_a_hook_looking_up_components_while_plugins_load_is_isolated():
+    def hook(register):
+        srzoo.list_components("generator")  # during loading: would recurse into loading again
+
+    _plugins._extra.append(("looks-up", _plugin(srzoo_register_losses=hook)))
+    _plugins.reload()
+    try:
+        with pytest.warns(_plugins.PluginWarning, match=r"srzoo's plugins are still loading"):
+            loaded = _plugins.state()  # the hook runs while loading: isolated, no recursion
+        assert loaded.plugins["looks-up"].error.startswith("srzoo_register_losses raised SrzooError")
+        assert "l1" in srzoo.list_components("loss")
+    finally:
+        _plugins._extra[:] = [(n, p) for n, p in _plugins._extra if n != "looks-up"]
+        _plugins.reload()
