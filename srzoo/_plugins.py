@@ -1,20 +1,47 @@
-"""Plugin discovery and loading: the entry-point group ``srzoo``, loaded lazily and once."""
+"""Plugin discovery and loading: the entry-point group ``srzoo``, loaded lazily and once.
+
+Every hook is called through pluggy, one plugin at a time (``PluginManager.subset_hook_caller``), so
+that a plugin that fails is isolated: its registrations are dropped, it is shown as broken by
+``srzoo plugins`` and a [`PluginWarning`][srzoo._plugins.PluginWarning] says why, and srzoo carries on.
+
+Isolated failures: anything a plugin raises at import or in a hook, including ``SystemExit`` and
+other ``BaseException`` subclasses; an unknown (e.g. misspelt) hook name (``pm.check_pending()``);
+a bad hook signature; a factory that is neither callable nor a ``"module:attribute"`` string.
+``KeyboardInterrupt`` is the exception: while plugins load, srzoo watches SIGINT (main thread), and a
+``KeyboardInterrupt`` that follows a real Ctrl-C is re-raised (the user wants out), while one a plugin
+raises by itself is isolated like any other error. Off the main thread, where signals cannot be
+watched, every ``KeyboardInterrupt`` is re-raised.
+
+``SRZOO_LOAD_PLUGINS`` narrows which entry points load: unset loads all, an empty string none, and
+``"stagegan,recipes"`` only those (plugins added with [`srzoo.register_plugin`][srzoo.register_plugin]
+always load).
+"""
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
+import os
+import re
+import signal
 import threading
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from .cli.commands import Command, CommandLine
 from .errors import SrzooError
 from .registry import KINDS, Entry, Registry, make_register
 
 ENTRY_POINT_GROUP = "srzoo"
+LOAD_PLUGINS_ENV = "SRZOO_LOAD_PLUGINS"
+"""Environment variable: comma-separated entry-point names to load ("" = none; unset = all)."""
 
 _HOOK_OF_KIND: dict[str, str] = {
     "generator": "srzoo_register_generators",
@@ -26,6 +53,11 @@ _HOOK_OF_KIND: dict[str, str] = {
     "recipe": "srzoo_register_recipes",
 }
 assert tuple(_HOOK_OF_KIND) == KINDS
+_CHARTS_HOOK = "srzoo_register_charts"
+_COMMANDS_HOOK = "srzoo_register_commands"
+_HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _COMMANDS_HOOK)
+
+_REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 class PluginWarning(UserWarning):
@@ -37,7 +69,7 @@ class PluginInfo:
     """A loaded (or broken) plugin, as shown by ``srzoo plugins``.
 
     Attributes:
-        name: the entry-point name (or the name given to [`srzoo.register_plugin`][]).
+        name: the entry-point name (or the name given to [`srzoo.register_plugin`][srzoo.register_plugin]).
         distribution: the installed distribution that declares it, ``None`` for one registered at run time.
         version: that distribution's version.
         value: the entry point's value, e.g. ``"srzoo_plugins.stagegan"``.
@@ -56,10 +88,16 @@ class _State:
     manager: pluggy.PluginManager
     registry: Registry = field(default_factory=Registry)
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
+    charts: dict[str, Entry] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    clashes: list[str] = field(default_factory=list)
+    """One line per chart or command name that two plugins registered (both are hidden)."""
+    _taken: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 _lock = threading.RLock()
 _state: _State | None = None
+_loading = False  # set while _load runs (in the thread holding _lock)
 _extra: list[tuple[str, Any]] = []  # plugins registered at run time, re-applied after a reset
 
 
@@ -83,58 +121,247 @@ def _mark_broken(state: _State, info: PluginInfo, error: str) -> None:
     )
 
 
-def _register_hooks(state: _State, info: PluginInfo, plugin: Any) -> None:
-    """Call each hook of one plugin, committing its registrations only if every hook succeeds."""
+class _InterruptWatch:
+    """Tells a user's Ctrl-C from a ``KeyboardInterrupt`` that a plugin raises by itself.
+
+    While active (main thread only), a SIGINT handler records the signal and then behaves as the
+    previous handler did. [`user_interrupted`][srzoo._plugins._InterruptWatch.user_interrupted] is true
+    after a real SIGINT, or always when the handler could not be installed.
+    """
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.installed = False
+
+    @contextmanager
+    def active(self) -> Iterator[_InterruptWatch]:
+        previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                previous = signal.getsignal(signal.SIGINT)
+                signal.signal(signal.SIGINT, self._handler(previous))
+                self.installed = True
+            except (ValueError, OSError):  # not the main interpreter, or no signals here
+                self.installed = False
+        try:
+            yield self
+        finally:
+            if self.installed:
+                signal.signal(signal.SIGINT, previous)
+                self.installed = False
+
+    def _handler(self, previous: Any) -> Callable[[int, Any], None]:
+        def handler(signum: int, frame: Any) -> None:
+            self.pressed = True
+            if previous is signal.SIG_IGN:
+                return
+            if callable(previous):
+                previous(signum, frame)
+                return
+            raise KeyboardInterrupt  # SIG_DFL or a handler set outside Python
+
+        return handler
+
+    def user_interrupted(self) -> bool:
+        return self.pressed or not self.installed
+
+
+class _PluginProxy:
+    """An identity-hashable stand-in for an unhashable plugin object (e.g. a ``SimpleNamespace``):
+    pluggy keeps plugins in sets."""
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_target"), name)
+
+    def __dir__(self) -> list[str]:
+        return dir(object.__getattribute__(self, "_target"))
+
+    def __repr__(self) -> str:
+        return repr(object.__getattribute__(self, "_target"))
+
+
+def _hashable(plugin: Any) -> Any:
     try:
-        state.manager.register(plugin, name=info.name)
+        hash(plugin)
+    except TypeError:
+        return _PluginProxy(plugin)
+    return plugin
+
+
+def _is_factory(factory: Any) -> bool:
+    return callable(factory) or (isinstance(factory, str) and bool(_REFERENCE.fullmatch(factory)))
+
+
+def _checked_register(kind: str, plugin: str, collected: list[Entry]) -> Callable[..., None]:
+    """``register`` for one plugin's hook: also refuses factories that cannot build anything."""
+    register = make_register(kind, plugin, collected)
+
+    def checked(name: str, factory: Any, **metadata: Any) -> None:
+        if kind != "recipe" and factory is not None and not _is_factory(factory):
+            raise SrzooError(
+                f"plugin {plugin!r} registered {kind} {name!r} with the factory {factory!r}; expected a "
+                "callable or a 'package.module:attribute' string"
+            )
+        register(name, factory, **metadata)
+
+    return checked
+
+
+def _chart_register(plugin: str, collected: list[Entry]) -> Callable[..., None]:
+    def register(name: str, draw: Any, **metadata: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise SrzooError(
+                f"plugin {plugin!r} registered a chart named {name!r}; expected a non-empty string"
+            )
+        if not _is_factory(draw):
+            raise SrzooError(
+                f"plugin {plugin!r} registered chart {name!r} with {draw!r}; expected a callable "
+                "draw(size) or a 'package.module:attribute' string"
+            )
+        collected.append(Entry("chart", name, draw, plugin, MappingProxyType(dict(metadata))))
+
+    return register
+
+
+def _unknown_hook(exc: pluggy.PluginValidationError) -> str:
+    found = re.search(r"unknown hook '([^']+)'", str(exc))
+    if found is None:
+        return _describe(exc)
+    name = found.group(1)
+    close = difflib.get_close_matches(name, _HOOK_NAMES, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f"; srzoo's hooks: {', '.join(_HOOK_NAMES)}"
+    return f"unknown hook {name!r}{hint}"
+
+
+def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _InterruptWatch) -> None:
+    """Call each hook of one plugin, committing its registrations only if every hook succeeds."""
+    manager = state.manager
+    plugin = _hashable(plugin)
+    try:
+        manager.register(plugin, name=info.name)
     except Exception as exc:  # noqa: BLE001 - pluggy rejects bad hook signatures and duplicate names
         _mark_broken(state, info, _describe(exc))
         return
-    collected: list[Entry] = []
-    for kind, hook_name in _HOOK_OF_KIND.items():
-        for impl in getattr(state.manager.hook, hook_name).get_hookimpls():
-            if impl.plugin_name != info.name:
-                continue
-            try:
-                impl.function(register=make_register(kind, info.name, collected))
-            except Exception as exc:  # noqa: BLE001 - a plugin may raise anything; srzoo carries on
-                state.manager.unregister(name=info.name)
-                _mark_broken(state, info, f"{hook_name} raised {_describe(exc)}")
-                return
-    for entry in collected:
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        manager.unregister(name=info.name)
+        _mark_broken(state, info, _unknown_hook(exc))
+        return
+    others = [p for p in manager.get_plugins() if p is not plugin]
+    entries: list[Entry] = []
+    charts: list[Entry] = []
+    cli = CommandLine(info.name)
+    calls: list[tuple[str, dict[str, Any]]] = [
+        (hook, {"register": _checked_register(kind, info.name, entries)})
+        for kind, hook in _HOOK_OF_KIND.items()
+    ]
+    calls += [
+        (_CHARTS_HOOK, {"register": _chart_register(info.name, charts)}),
+        (_COMMANDS_HOOK, {"cli": cli}),
+    ]
+    for hook_name, kwargs in calls:
+        try:
+            manager.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt) and watch.user_interrupted():
+                manager.unregister(name=info.name)
+                raise
+            manager.unregister(name=info.name)
+            _mark_broken(state, info, f"{hook_name} raised {_describe(exc)}")
+            return
+    for entry in entries:
         state.registry.add(entry)
+    for chart in charts:
+        _add_unique(state, "chart", chart.name, chart, state.charts)
+    for command in cli.commands:
+        _add_unique(state, "command", command.name, command, state.commands)
     state.plugins[info.name] = info
+
+
+def _add_unique(state: _State, what: str, name: str, item: Any, table: dict[str, Any]) -> None:
+    """Add a chart or command; a name two plugins register is hidden, with a warning naming both."""
+    first = state._taken.get((what, name))
+    if first is None:
+        state._taken[(what, name)] = item.plugin
+        table[name] = item
+        return
+    if name in table:
+        del table[name]
+        message = (
+            f"{what} {name!r} is registered by plugin {first!r} and by plugin {item.plugin!r}; "
+            "both are hidden until one is uninstalled"
+        )
+        state.clashes.append(message)
+        warnings.warn(message, PluginWarning, stacklevel=4)
+
+
+def _selected() -> set[str] | None:
+    """The entry-point names ``SRZOO_LOAD_PLUGINS`` selects, or ``None`` (unset: all)."""
+    value = os.environ.get(LOAD_PLUGINS_ENV)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
 
 
 def _load() -> _State:
     state = _State(_new_manager())
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = entry_point.dist
-        info = PluginInfo(
-            entry_point.name,
-            dist.name if dist is not None else None,
-            dist.version if dist is not None else None,
-            entry_point.value,
-        )
-        if info.name in state.plugins:  # the same distribution seen twice on sys.path
-            continue
-        try:
-            plugin = entry_point.load()
-        except Exception as exc:  # noqa: BLE001 - a plugin's import may raise anything
-            _mark_broken(state, info, f"import failed: {_describe(exc)}")
-            continue
-        _register_hooks(state, info, plugin)
-    for name, plugin in _extra:
-        _register_hooks(state, PluginInfo(name, None, None, repr(plugin)), plugin)
+    selected = _selected()
+    seen: set[str] = set()
+    with _InterruptWatch().active() as watch:
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            seen.add(entry_point.name)
+            if selected is not None and entry_point.name not in selected:
+                continue
+            dist = entry_point.dist
+            info = PluginInfo(
+                entry_point.name,
+                dist.name if dist is not None else None,
+                dist.version if dist is not None else None,
+                entry_point.value,
+            )
+            if info.name in state.plugins:  # the same distribution seen twice on sys.path
+                continue
+            try:
+                plugin = entry_point.load()
+            except BaseException as exc:
+                if isinstance(exc, KeyboardInterrupt) and watch.user_interrupted():
+                    raise
+                _mark_broken(state, info, f"import failed: {_describe(exc)}")
+                continue
+            _register_hooks(state, info, plugin, watch)
+        for name, plugin in _extra:
+            _register_hooks(state, PluginInfo(name, None, None, repr(plugin)), plugin, watch)
+    if selected:
+        missing = sorted(selected - seen)
+        if missing:
+            warnings.warn(
+                f"{LOAD_PLUGINS_ENV} names {', '.join(map(repr, missing))}, not installed; installed: "
+                f"{', '.join(sorted(seen)) or 'none'}",
+                PluginWarning,
+                stacklevel=3,
+            )
     return state
 
 
 def state() -> _State:
     """The loaded plugins and registry, loading every entry point on first call."""
-    global _state
+    global _state, _loading
     with _lock:
         if _state is None:
-            _state = _load()
+            if _loading:  # a hook looked something up: it would load the plugins again, forever
+                raise SrzooError(
+                    "srzoo's plugins are still loading: a plugin's hook cannot look up registered "
+                    "components (do it when the component is built instead)"
+                )
+            _loading = True
+            try:
+                _state = _load()
+            finally:
+                _loading = False
         return _state
 
 
@@ -146,10 +373,12 @@ def registry() -> Registry:
 def register_plugin(plugin: Any, name: str | None = None) -> str:
     """Register a plugin object or module at run time, without packaging it.
 
-    Useful in notebooks and tests. The plugin stays registered until [`unregister_plugin`][].
+    Useful in notebooks and tests. The plugin stays registered until
+    [`unregister_plugin`][srzoo.unregister_plugin]; it is isolated exactly as an installed plugin
+    is (a failing hook marks it broken, with a ``PluginWarning``).
 
     Args:
-        plugin: a module or object with functions decorated by [`srzoo.hookimpl`][].
+        plugin: a module or object with functions decorated by ``srzoo.hookimpl``.
         name: the plugin's name in messages and ``srzoo plugins``; defaults to the module's name.
 
     Returns:
@@ -163,14 +392,15 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
         loaded = state()
         if name in loaded.plugins:
             raise SrzooError(f"a plugin named {name!r} is already registered; pass another name=")
-        _register_hooks(loaded, PluginInfo(name, None, None, repr(plugin)), plugin)
+        with _InterruptWatch().active() as watch:
+            _register_hooks(loaded, PluginInfo(name, None, None, repr(plugin)), plugin, watch)
         if loaded.plugins[name].error is None:  # a broken plugin is reported once, not on every reload
             _extra.append((name, plugin))
     return name
 
 
 def unregister_plugin(name: str) -> None:
-    """Remove a plugin registered with [`register_plugin`][] and what it registered."""
+    """Remove a plugin registered with [`register_plugin`][srzoo.register_plugin] and what it registered."""
     global _state
     with _lock:
         if name not in (n for n, _ in _extra):

@@ -8,13 +8,15 @@ Every chart is deterministic and returned as a ``(3, size, size)`` float32 tenso
   border; shows frequency response and aliasing in every orientation.
 - ``text``: lines of text from large to tiny; the classic readability probe.
 - ``edges``: a slanted edge (for MTF), colour bars and checkerboards of several periods.
-- ``facade``: a synthetic building facade (wall, windows, sills, door, cornice), Stage-GAN's domain;
-  [`facade_with_labels`][] also returns its colour-coded semantic map.
+
+Plugins add charts with the ``srzoo_register_charts`` hook (the datasets plugin adds ``facade``, a
+synthetic building facade in Stage-GAN's domain); [`CHARTS`][srzoo.charts.CHARTS] lists them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import InputError
 
-__all__ = ["CHARTS", "facade_with_labels", "make_chart"]
+__all__ = ["CHARTS", "make_chart"]
 
 _SUPERSAMPLE = 4
 
@@ -106,82 +108,64 @@ def edges_chart(size: int = 256) -> torch.Tensor:
     return torch.from_numpy(image.transpose(2, 0, 1).astype(np.float32).copy())
 
 
-# Colour-coded classes in the spirit of the CMP Facades label maps (a jet-like palette).
-FACADE_PALETTE: dict[str, tuple[int, int, int]] = {
-    "background": (0, 0, 170),
-    "facade": (0, 0, 255),
-    "window": (0, 85, 255),
-    "door": (170, 255, 85),
-    "cornice": (255, 85, 0),
-    "sill": (85, 255, 170),
-    "balcony": (170, 0, 0),
-    "shop": (255, 255, 0),
-}
-
-
-def facade_with_labels(size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """A synthetic facade photo and its colour-coded label map, both ``(3, size, size)`` in ``[0, 1]``."""
-    rng = np.random.default_rng(2019)  # fixed: the chart is part of the library's behaviour
-    photo = Image.new("RGB", (size, size), (196, 170, 140))
-    labels = Image.new("RGB", (size, size), FACADE_PALETTE["facade"])
-    p, l = ImageDraw.Draw(photo), ImageDraw.Draw(labels)
-    u = size / 256
-    sky = int(18 * u)
-    p.rectangle([0, 0, size, sky], fill=(150, 190, 230))
-    l.rectangle([0, 0, size, sky], fill=FACADE_PALETTE["background"])
-    p.rectangle([0, sky, size, sky + int(8 * u)], fill=(120, 100, 85))
-    l.rectangle([0, sky, size, sky + int(8 * u)], fill=FACADE_PALETTE["cornice"])
-    floors, columns = 4, 5
-    floor_h = (size - sky - int(8 * u) - int(60 * u)) / floors
-    col_w = size / columns
-    for floor in range(floors):
-        for column in range(columns):
-            x0 = int(column * col_w + col_w * 0.25)
-            x1 = int(column * col_w + col_w * 0.75)
-            y0 = int(sky + 8 * u + floor * floor_h + floor_h * 0.2)
-            y1 = int(sky + 8 * u + floor * floor_h + floor_h * 0.8)
-            shade = int(rng.integers(30, 70))
-            p.rectangle([x0 - 2, y0 - 2, x1 + 2, y1 + 2], fill=(235, 230, 220))
-            p.rectangle([x0, y0, x1, y1], fill=(shade, shade + 15, shade + 30))
-            p.line([(x0 + x1) // 2, y0, (x0 + x1) // 2, y1], fill=(235, 230, 220), width=max(1, int(2 * u)))
-            l.rectangle([x0, y0, x1, y1], fill=FACADE_PALETTE["window"])
-            p.rectangle([x0 - 4, y1 + 2, x1 + 4, y1 + 2 + int(4 * u)], fill=(170, 160, 150))
-            l.rectangle([x0 - 4, y1 + 2, x1 + 4, y1 + 2 + int(4 * u)], fill=FACADE_PALETTE["sill"])
-    ground = size - int(60 * u)
-    p.rectangle([0, ground, size, size], fill=(110, 95, 80))
-    l.rectangle([0, ground, size, size], fill=FACADE_PALETTE["shop"])
-    door = [int(size / 2 - 18 * u), int(ground + 8 * u), int(size / 2 + 18 * u), size]
-    p.rectangle(door, fill=(80, 45, 25))
-    l.rectangle(door, fill=FACADE_PALETTE["door"])
-    array = np.asarray(photo, dtype=np.float64)
-    array += rng.normal(0.0, 4.0, array.shape)  # a little plaster texture
-    photo = Image.fromarray(np.clip(array, 0, 255).round().astype(np.uint8))
-    return _rgb(photo), _rgb(labels)
-
-
-def facade(size: int = 256) -> torch.Tensor:
-    """The synthetic facade photo of [`facade_with_labels`][]."""
-    return facade_with_labels(size)[0]
-
-
-CHARTS: dict[str, Callable[[int], torch.Tensor]] = {
+_BUILTIN: dict[str, Callable[[int], torch.Tensor]] = {
     "siemens-star": siemens_star,
     "zone-plate": zone_plate,
     "text": text_chart,
     "edges": edges_chart,
-    "facade": facade,
 }
-"""Chart name -> function ``(size) -> (3, size, size)`` tensor in ``[0, 1]``."""
+
+
+class _Charts(Mapping[str, Callable[[int], torch.Tensor]]):
+    """srzoo's own charts, then those plugins register (a built-in name always wins)."""
+
+    def _table(self) -> dict[str, Callable[[int], torch.Tensor]]:
+        from ._plugins import state
+
+        table: dict[str, Callable[[int], torch.Tensor]] = dict(_BUILTIN)
+        for name, entry in state().charts.items():
+            table.setdefault(name, _lazy(entry))
+        return table
+
+    def __getitem__(self, name: str) -> Callable[[int], torch.Tensor]:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+    def __repr__(self) -> str:
+        return f"CHARTS({', '.join(self)})"
+
+
+def _lazy(entry: Any) -> Callable[[int], torch.Tensor]:
+    def draw(size: int) -> torch.Tensor:
+        return entry.load()(size)
+
+    draw.__doc__ = str(entry.metadata.get("description", ""))
+    return draw
+
+
+CHARTS: Mapping[str, Callable[[int], torch.Tensor]] = _Charts()
+"""Chart name -> function ``(size) -> (3, size, size)`` tensor in ``[0, 1]``: srzoo's own charts and
+those plugins add with the ``srzoo_register_charts`` hook (e.g. ``facade`` from the datasets plugin)."""
 
 
 def make_chart(name: str, size: int = 256) -> torch.Tensor:
     """Draw the chart ``name`` (one of [`CHARTS`][]) as a ``(3, size, size)`` tensor in ``[0, 1]``.
 
     Raises:
-        InputError: an unknown chart name or a size below 16.
+        InputError: an unknown chart name, a size below 16, or a plugin's chart of the wrong shape.
     """
-    if name not in CHARTS:
-        raise InputError(f"unknown chart {name!r}; expected one of: {', '.join(CHARTS)}")
-    if size < 16:
+    charts = dict(CHARTS)
+    if name not in charts:
+        raise InputError(f"unknown chart {name!r}; expected one of: {', '.join(charts)}")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 16:
         raise InputError(f"chart size must be at least 16 pixels, got {size}")
-    return CHARTS[name](size)
+    chart = charts[name](size)
+    if not isinstance(chart, torch.Tensor) or chart.shape != (3, size, size) or chart.dtype != torch.float32:
+        shape = tuple(chart.shape) if isinstance(chart, torch.Tensor) else type(chart).__name__
+        raise InputError(f"chart {name!r} drew {shape}; a chart must be a (3, {size}, {size}) float32 tensor")
+    return chart

@@ -107,6 +107,9 @@ class ComponentInfo:
         supports_half: whether it runs in float16/bfloat16; ``None``: unknown.
         higher_is_better: for metrics, the direction of improvement.
         download: for datasets, how to get the data (a command or a URL).
+        targets: for datasets, the ground-truth keys its items hold beyond ``hr`` and ``lr``
+            (facades: ``("hr", "lr", "semantic")``); a recipe's ``target =`` must be one its
+            ``train.dataset`` declares.
         default_weights: weights the component loads by default (`DefaultWeights`).
         converters: weight-file suffix (``".mat"``) -> a ``"module:function"`` reference (or callable)
             reading that format into the recipe model's state dict.
@@ -126,6 +129,7 @@ class ComponentInfo:
     supports_half: bool | None = None
     higher_is_better: bool | None = None
     download: str = ""
+    targets: tuple[str, ...] = ()
     default_weights: DefaultWeights | None = None
     converters: Mapping[str, Any] = field(default_factory=dict)
     examples: Examples | None = None
@@ -259,6 +263,12 @@ def _scales(value: Any, allow_callable: bool) -> str:
     return "expected a list of positive integers, or None for any scale"
 
 
+def _targets(value: Any, allow_callable: bool) -> str:
+    if isinstance(value, tuple) and all(isinstance(key, str) and key for key in value):
+        return ""
+    return "expected a list of ground-truth key names, e.g. ('hr', 'lr', 'semantic')"
+
+
 def _default_weights(value: Any, allow_callable: bool) -> str:
     if value is None:
         return ""
@@ -294,6 +304,7 @@ _CHECKS: dict[str, Check] = {
     "license": _text,
     "download": _text,
     "scales": _scales,
+    "targets": _targets,
     "upscale": _geometry(0, optional=True, number=True),
     "input_multiple": _geometry(1, optional=False),
     "receptive_field": _geometry(0, optional=True),
@@ -338,6 +349,7 @@ def _read_only(value: Any) -> Any:
 
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "scales": _to_tuple,
+    "targets": _to_tuple,
     "converters": _read_only,
     "extra": _read_only,
     "default_weights": _from_table(DefaultWeights),

@@ -24,9 +24,12 @@ Example, a complete plugin module:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from .cli.commands import CommandLine
 
 PROJECT_NAME = "srzoo"
 
@@ -77,3 +80,21 @@ def srzoo_register_datasets(register: Register) -> Any:
 @hookspec
 def srzoo_register_recipes(register: Register) -> Any:
     """Register recipes: ``register(name, path_to_toml_or_Recipe, **metadata)``."""
+
+
+@hookspec
+def srzoo_register_charts(register: Register) -> Any:
+    """Register test charts for ``srzoo demo`` and [`srzoo.charts.make_chart`][srzoo.charts.make_chart]:
+    ``register(name, draw, description=...)`` with ``draw(size) -> (3, size, size)`` float32 in
+    ``[0, 1]`` (a callable or a ``"module:attribute"`` string), deterministic."""
+
+
+@hookspec
+def srzoo_register_commands(cli: CommandLine) -> Any:
+    """Add ``srzoo`` sub-commands: ``cli.add_command(name, run, help=..., configure=...)``.
+
+    ``cli`` is a [`CommandLine`][srzoo.cli.commands.CommandLine]; ``configure(parser)`` adds the
+    command's arguments to its ``argparse`` sub-parser and ``run(args)`` returns the exit code (see
+    [`srzoo.cli.commands`][srzoo.cli.commands]). Called when plugins load, like every hook; import
+    heavy modules inside ``run``, not at module level, so that ``srzoo --help`` stays fast.
+    """

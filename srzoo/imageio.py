@@ -36,8 +36,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import struct
-import zlib
 from pathlib import Path
 from typing import Literal
 
@@ -45,7 +43,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ._imageops import round_uint8
+from ._png16 import decode_png16, png_header
+from .color import quantize_8bit, to_8bit_levels
 from .errors import InputError
 
 __all__ = [
@@ -77,7 +76,6 @@ _WRITE_FORMATS: dict[str, str] = {
     ".ppm": "PPM",
 }
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -115,8 +113,8 @@ def read_image(
     if alpha not in ("drop", "white", "error"):
         raise InputError(f"alpha must be 'drop', 'white' or 'error', got {alpha!r}")
     file = _check_file(path)
-    if _png_header(file) in ((16, 2), (16, 4), (16, 6)):
-        channels, scale = _decode_png16(file), 65535.0
+    if png_header(file) in ((16, 2), (16, 4), (16, 6)):
+        channels, scale = decode_png16(file), 65535.0
         orientation = 1  # 16-bit colour PNGs from cameras with an eXIf orientation are not a thing
     else:
         channels, scale, orientation = _decode_pillow(file, exif_orientation)
@@ -204,100 +202,6 @@ def _not_readable(file: Path, exc: BaseException) -> InputError:
     if "truncated" in text.lower() or isinstance(exc, EOFError):
         return InputError(f"{file}: truncated image file ({text}); re-download or re-export it")
     return InputError(f"{file}: corrupt or unreadable image ({text})")
-
-
-def _png_header(file: Path) -> tuple[int, int] | None:
-    """``(bit depth, colour type)`` of a PNG file, or ``None`` for other formats."""
-    with open(file, "rb") as handle:
-        head = handle.read(26)
-    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
-        return None
-    return head[24], head[25]
-
-
-def _decode_png16(file: Path) -> np.ndarray:
-    """A non-interlaced 16-bit colour PNG (RGB, RGBA, gray + alpha) -> ``(C, H, W)`` float32 of the
-    raw 0..65535 values.
-
-    Pillow reads these files as 8-bit (it keeps the high byte), so srzoo decodes them itself: parse
-    the chunks (checking CRCs), inflate the IDAT stream and undo the per-row PNG filters.
-    """
-    data = file.read_bytes()
-    pos, header, idat, ended = len(_PNG_SIGNATURE), b"", [], False
-    while pos + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        if len(body) < length or pos + 12 + length > len(data):
-            break
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        if zlib.crc32(kind + body) != crc:
-            raise InputError(f"{file}: corrupt PNG (bad checksum in chunk {kind.decode('latin-1')!r})")
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"IEND":
-            ended = True
-            break
-        pos += 12 + length
-    if not ended:
-        raise InputError(
-            f"{file}: truncated image file (PNG ends before its IEND chunk); re-download or re-export it"
-        )
-    if len(header) < 13:
-        raise InputError(f"{file}: corrupt PNG (bad IHDR chunk)")
-    width, height, _depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header[:13])
-    channels = {2: 3, 4: 2, 6: 4}[color_type]
-    if interlace:
-        raise InputError(
-            f"{file}: interlaced 16-bit colour PNGs are not supported; re-save it without interlacing"
-        )
-    if width == 0 or height == 0:
-        raise InputError(f"{file}: the PNG is {width}x{height} pixels; an image needs at least 1x1")
-    limit = Image.MAX_IMAGE_PIXELS
-    if limit is not None and width * height > 2 * limit:  # Pillow's own decompression-bomb rule
-        raise InputError(
-            f"{file}: {width}x{height} pixels exceeds Pillow's limit of {2 * limit}; if you trust the file, "
-            "raise PIL.Image.MAX_IMAGE_PIXELS (None disables the check)"
-        )
-    bpp, stride = 2 * channels, 2 * channels * width
-    expected = height * (stride + 1)
-    try:
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(b"".join(idat), expected + 1)  # never inflate more than the image holds
-    except zlib.error as exc:
-        raise InputError(f"{file}: corrupt PNG image data ({exc})") from None
-    if len(raw) != expected:
-        raise InputError(f"{file}: corrupt PNG image data ({len(raw)} bytes, expected {expected})")
-    rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
-    filters = rows[:, 0]
-    if filters.max(initial=0) > 4:
-        raise InputError(f"{file}: corrupt PNG image data (unknown row filter {int(filters.max())})")
-    pixels = _unfilter(rows[:, 1:].reshape(height, width, bpp), filters)
-    values = pixels.reshape(height, stride).view(">u2").reshape(height, width, channels)
-    return np.ascontiguousarray(np.moveaxis(values.astype(np.float32), -1, 0))
-
-
-def _unfilter(filtered: np.ndarray, filters: np.ndarray) -> np.ndarray:
-    """Undo PNG row filters on ``(H, W, bpp)`` bytes, vectorised over anti-diagonals.
-
-    Pixel ``(r, x)`` depends on ``(r, x-1)``, ``(r-1, x)`` and ``(r-1, x-1)``, which all lie on the
-    previous diagonals, so one diagonal ``r + x = d`` is reconstructed per step (``H + W - 1`` steps).
-    """
-    height, width, bpp = filtered.shape
-    out = np.zeros((height + 1, width + 1, bpp), dtype=np.int32)  # a zero row above, a zero column left
-    source = filtered.astype(np.int32)
-    for d in range(height + width - 1):
-        r = np.arange(max(0, d - width + 1), min(height - 1, d) + 1)
-        x = d - r
-        f = filters[r][:, None]
-        a, b, c = out[r + 1, x], out[r, x + 1], out[r, x]
-        p = a + b - c
-        pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
-        paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
-        predictor = np.select([f == 1, f == 2, f == 3, f == 4], [a, b, (a + b) >> 1, paeth], 0)
-        out[r + 1, x + 1] = (source[r, x] + predictor) & 0xFF
-    return out[1:, 1:].astype(np.uint8)
 
 
 def _orientation_of(im: Image.Image) -> int:
@@ -392,20 +296,6 @@ def _orient(x: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------- writing
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
-    """Round ``[0, 1]`` values to the 8-bit grid as saving a PNG would: ``floor(255 x + 0.5) / 255``.
-
-    Values are clamped to ``[0, 1]`` (halves round up, i.e. away from zero, as MATLAB's ``uint8``).
-    Shape, dtype and device are kept.
-
-    Examples:
-        >>> from srzoo.imageio import quantize_8bit
-        >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
-        tensor([128., 255.,   0.])
-    """
-    return round_uint8(x * 255.0) / 255.0
-
-
 def write_image(
     tensor: torch.Tensor,
     path: str | os.PathLike[str],
@@ -456,7 +346,7 @@ def write_image(
     pixels = image.detach().to("cpu", torch.float32).numpy()
     if np.isnan(pixels).any():
         raise InputError(f"image to write for {target} contains NaN values")
-    levels = np.clip(np.floor(pixels * np.float32(255.0) + np.float32(0.5)), 0.0, 255.0).astype(np.uint8)
+    levels = to_8bit_levels(torch.from_numpy(pixels)).to(torch.uint8).numpy()
     array = np.moveaxis(levels, 0, -1)
     options: dict[str, object] = {}
     if fmt == "JPEG":
@@ -472,11 +362,19 @@ def write_image(
             if not parent.is_dir():
                 raise InputError(f"{target}: {parent} is a file, not a folder")
             break
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _atomic_save(Image.fromarray(np.ascontiguousarray(array)), target, fmt, options)
-    except OSError as exc:
-        raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
+    except BaseException as exc:
+        for folder in created:  # a failed write leaves no empty folders behind
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError):
+            raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
+        raise
     return target
 
 

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from ._graph import GraphLayout, analyse
-from ._imageops import check_image_batch, from_range, pad_to_multiple, to_range
+from ._imageops import from_range, pad_to_multiple, to_range
+from .checks import check_image_batch, check_unit_range
 from .errors import InputError, RecipeError
 from .recipe import INPUT_NAME, Recipe
 
@@ -136,7 +137,7 @@ class SRModel(nn.Module):
         Returns:
             ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]``, or the dict described above.
         """
-        check_image_batch(lr, "lr")
+        check_unit_range(check_image_batch(lr, "lr"), "lr")
         # run in the weights' dtype (a float16 input to a float32 model, or the reverse), answer in lr's
         weight = next(self.parameters(), None)
         x = lr if weight is None else lr.to(weight.dtype)

@@ -44,7 +44,8 @@ __all__ = [
 
 INPUT_NAME = "lr"
 NODE_KINDS = ("generator", "degradation")
-GROUND_TRUTH_KEYS = ("hr", "lr", "semantic")
+GROUND_TRUTH_KEYS = ("hr", "lr")
+"""Keys every dataset's items hold; a dataset declares more with ``targets=`` metadata (facades: semantic)."""
 PAD_MODES = ("reflect", "replicate", "constant")
 LOSS_LEVELS = ("output", "all")
 TRAIN_STAGES = ("joint", "sequential")
@@ -604,7 +605,7 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
         c.finish()
         _check_refs(c, "judges", [critic.judges], node_names)
         _check_refs(c, "condition", critic.condition, node_names | {INPUT_NAME})
-        _check_target(c, critic.target)
+        _check_target(c, critic.target, table.get("dataset") if isinstance(table, Mapping) else None)
         critics.append(critic)
     critic_names = {c.name for c in critics}
     losses: list[LossTerm] = []
@@ -628,7 +629,7 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
                 "target", "expected exactly one of 'target' (a ground-truth key) or 'critic' (a critic name)"
             )
         if term.target is not None:
-            _check_target(r, term.target)
+            _check_target(r, term.target, table.get("dataset") if isinstance(table, Mapping) else None)
         if term.critic is not None and term.critic not in critic_names:
             raise r.fail(
                 "critic",
@@ -700,11 +701,15 @@ def _check_refs(reader: _Reader, key: str, refs: tuple[str, ...] | list[str], kn
             raise reader.fail(key, f"no node named {ref!r}; expected one of: {', '.join(sorted(known))}")
 
 
-def _check_target(reader: _Reader, target: str) -> None:
-    if target not in GROUND_TRUTH_KEYS:
-        raise reader.fail(
-            "target", f"expected a ground-truth key ({', '.join(GROUND_TRUTH_KEYS)}), got {target!r}"
-        )
+def _check_target(reader: _Reader, target: str, dataset: object) -> None:
+    from ._plugins import registry  # keys the dataset declares; without train.dataset, any dataset's
+
+    datasets = {entry.name: entry for entry in registry().entries("dataset")}
+    chosen = [datasets[dataset]] if isinstance(dataset, str) and dataset in datasets else datasets.values()
+    declared = [key for entry in chosen for key in entry.metadata.targets]
+    keys = tuple(dict.fromkeys([*GROUND_TRUTH_KEYS, *declared]))
+    if target not in keys:
+        raise reader.fail("target", f"expected a ground-truth key ({', '.join(keys)}), got {target!r}")
 
 
 def parse_recipe(

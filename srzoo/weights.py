@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,14 +35,33 @@ def sha256_of(path: str | Path) -> str:
 
 
 def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, str] | None = None) -> Path:
-    """Save ``model.state_dict()`` as ``.safetensors``, atomically (a temporary file, then a rename)."""
-    from safetensors.torch import save_file
+    """Save ``model.state_dict()`` as ``.safetensors``, atomically.
+
+    The bytes go to a temporary file next to ``path`` (fsynced, then renamed over it), so ``path`` is
+    either the old file or the complete new one; on failure nothing is left behind.
+
+    Raises:
+        WeightsError: the file cannot be written (no permission, disk full, missing folder...), one line.
+    """
+    from safetensors.torch import save
 
     path = Path(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    temporary = path.with_name(path.name + ".partial")
-    save_file(state, str(temporary), metadata=dict(metadata or {}))
-    temporary.replace(path)
+    data = save(state, metadata=dict(metadata or {}))
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot write the weights ({exc.strerror or exc})") from None
     return path
 
 

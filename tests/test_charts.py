@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from srzoo_plugins.datasets.facade_chart import FACADE_PALETTE, facade_with_labels
 
-from srzoo.charts import CHARTS, facade_with_labels, make_chart
+from srzoo.charts import CHARTS, make_chart
 from srzoo.errors import InputError
 
 
@@ -38,8 +39,6 @@ def test_facade_labels_use_the_palette():
     assert photo.shape == labels.shape == (3, 64, 64)
     codes = (labels * 255).round().to(torch.int64).reshape(3, -1).T.tolist()
     colours = {tuple(code) for code in codes}
-    from srzoo.charts import FACADE_PALETTE
-
     assert colours <= set(FACADE_PALETTE.values())
     assert len(colours) >= 5
 
@@ -52,3 +51,33 @@ def test_bad_chart_requests():
         make_chart("lena")
     with pytest.raises(InputError, match=r"chart size must be at least 16 pixels, got 8"):
         make_chart("text", 8)
+
+
+def test_plugins_add_charts_and_bad_ones_are_refused(throwaway_plugin):
+    import types
+
+    import srzoo
+    from srzoo import _plugins
+
+    def srzoo_register_charts(register):
+        register("flat-grey", lambda size: torch.full((3, size, size), 0.5), description="mid grey")
+        register("wrong-shape", lambda size: torch.zeros(size, size))
+
+    plugin = types.SimpleNamespace(srzoo_register_charts=srzoo.hookimpl(srzoo_register_charts))
+    throwaway_plugin(plugin, "grey-charts")
+    assert list(CHARTS)[:4] == ["siemens-star", "zone-plate", "text", "edges"]
+    assert {"facade", "flat-grey"} <= set(CHARTS)  # facade comes from the datasets plugin
+    assert torch.equal(make_chart("flat-grey", 16), torch.full((3, 16, 16), 0.5))
+    with pytest.raises(
+        InputError, match=r"^chart 'wrong-shape' drew \(16, 16\); a chart must be a \(3, 16, 16\) float32"
+    ):
+        make_chart("wrong-shape", 16)
+
+    def bad(register):
+        register("broken-chart", 42)
+
+    with pytest.warns(
+        _plugins.PluginWarning, match=r"registered chart 'broken-chart' with 42; expected a callable"
+    ):
+        throwaway_plugin(types.SimpleNamespace(srzoo_register_charts=srzoo.hookimpl(bad)), "bad-charts")
+    assert "broken-chart" not in CHARTS

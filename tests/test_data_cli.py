@@ -230,7 +230,7 @@ def test_unsafe_archive_entries_are_refused(
     url = server.url("/evil.tar.gz", evil)
     assert main(["data", "facades", "--to", str(tmp_path / "sub" / "f"), "--url", url]) == 2
     assert "holds an unexpected entry '../evil.jpg'; refusing to unpack it" in _error_line(capsys)
-    assert not (tmp_path / "evil.jpg").exists() and _leftovers(tmp_path / "sub", set()) == []
+    assert not (tmp_path / "evil.jpg").exists() and _leftovers(tmp_path, set()) == []  # sub/ removed too
 
 
 def test_bad_arguments_and_http_errors(

@@ -155,9 +155,12 @@ def test_colour16_white_alpha_uses_16bit_alpha(tmp_path: Path) -> None:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torchvision's image decoding is deprecated
-def test_colour16_agrees_with_libpng(tmp_path: Path) -> None:
+@pytest.mark.parametrize("channels", [2, 3, 4])
+def test_colour16_agrees_with_libpng(tmp_path: Path, channels: int) -> None:
+    """srzoo's decoder and libpng (torchvision.io.decode_png) agree exactly on valid files, every
+    row filter included; srzoo keeps its own decoder because torchvision crashes on damaged ones."""
     io = pytest.importorskip("torchvision.io")
-    values = _random16(np.random.default_rng(7), 17, 40, 4)
+    values = _random16(np.random.default_rng(7), 17, 40, channels)
     data = encode_png16(values)
     (tmp_path / "c16.png").write_bytes(data)
     try:
@@ -167,7 +170,28 @@ def test_colour16_agrees_with_libpng(tmp_path: Path) -> None:
     except (AttributeError, RuntimeError) as exc:  # pragma: no cover - a torchvision without PNG decoding
         pytest.skip(f"torchvision cannot decode PNG here: {exc}")
     assert torch.equal(reference.to(torch.int32).permute(1, 2, 0), torch.from_numpy(values.astype(np.int32)))
-    assert torch.equal(read_image(tmp_path / "c16.png"), reference[:3].float() / 65535)
+    rgb = reference[:1].expand(3, -1, -1) if channels == 2 else reference[:3]
+    assert torch.equal(read_image(tmp_path / "c16.png"), rgb.float() / 65535)
+
+
+def test_colour16_bad_row_filter_is_one_line(tmp_path: Path) -> None:
+    # the file that makes torchvision 0.29's decode_png segfault: a valid stream with filter byte 7
+    values = _random16(np.random.default_rng(2), 6, 5, 3)
+    raw = b"".join(bytes([7 if r == 3 else 0]) + values[r].astype(">u2").tobytes() for r in range(6))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 5, 6, 16, 2, 0, 0, 0)
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    (tmp_path / "filter7.png").write_bytes(data)
+    with pytest.raises(InputError, match=r"filter7\.png: corrupt PNG image data \(unknown row filter 7\)$"):
+        read_image(tmp_path / "filter7.png")
 
 
 def test_colour16_errors(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
-from srzoo_plugins.metrics._protocol import Protocol, one_thread, quantize_8bit, rgb_to_y
+from srzoo_plugins.metrics._protocol import Protocol, one_thread
 from srzoo_plugins.metrics.gsm import GSM, gsm, gsm_map
 from srzoo_plugins.metrics.psnr import PSNR, psnr
 from srzoo_plugins.metrics.ssim import SSIM, gaussian_window, ssim, ssim_map
@@ -53,20 +53,6 @@ def test_registered_and_shapes(name):
         torch.testing.assert_close(same, torch.ones(3, dtype=torch.float64))
     assert (out < same).all()
     assert srzoo.describe("metric", name).metadata.paper
-
-
-def test_quantize_and_luma():
-    x = torch.tensor([0.0, 0.5 / 255, 1.5 / 255, 254.5 / 255, 1.2, -0.1], dtype=torch.float64)
-    torch.testing.assert_close(quantize_8bit(x), torch.tensor([0.0, 1, 2, 255, 255, 0], dtype=torch.float64))
-    rgb = torch.tensor([255.0, 0.0, 10.0], dtype=torch.float64).view(1, 3, 1, 1)
-    y = 16 + (65.481 * 255 + 24.966 * 10) / 255  # 82.460...
-    torch.testing.assert_close(rgb_to_y(rgb, round_y=False).flatten(), torch.tensor([y], dtype=torch.float64))
-    assert rgb_to_y(rgb).item() == 82.0
-    assert rgb_to_y(torch.full((1, 3, 1, 1), 255.0, dtype=torch.float64)).item() == 235.0
-    assert rgb_to_y(torch.zeros(1, 3, 1, 1, dtype=torch.float64)).item() == 16.0
-    # exact ties (Y = k + 1/2 in exact arithmetic) round as MATLAB's double evaluation does
-    ties = torch.tensor([[0.0, 204, 68], [1, 173, 225]], dtype=torch.float64).t().reshape(1, 3, 1, 2)
-    assert rgb_to_y(ties).flatten().tolist() == [125.0, 126.0]
 
 
 def test_protocol_prepare_shaves_and_rounds():

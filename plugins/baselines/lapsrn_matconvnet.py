@@ -18,7 +18,10 @@ are not flipped. [`convert`][] is registered as the ``.mat`` converter of genera
 
 from __future__ import annotations
 
+import io
 import re
+import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +76,150 @@ def _text(cell: Any) -> str:
     return ""
 
 
+_MI_MATRIX, _MI_COMPRESSED = 14, 15
+# bytes per value of the MAT v5 data types (miINT8 ... miUTF32)
+_ITEM_SIZE = {1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7: 4, 9: 8, 12: 8, 13: 8, 16: 1, 17: 2, 18: 4}
+_NUMERIC_CLASSES = frozenset(range(6, 16))
+_CELL, _STRUCT, _OBJECT, _CHAR, _SPARSE = 1, 2, 3, 4, 5
+
+
+class _Damaged(Exception):
+    """The MAT v5 structure is inconsistent (what, at which byte)."""
+
+
+class _Mat5Checker:
+    """Walks a MAT v5 file's element tree and checks every size against its container.
+
+    scipy's C reader can crash the interpreter (segfault, bus error) on damaged data, so the whole
+    structure is checked first: elements fit in their parents, numeric data holds exactly the values
+    its dimensions say, compressed elements inflate completely with a valid zlib checksum (which
+    catches bit flips inside them).
+    """
+
+    def __init__(self, endian: str) -> None:
+        self.endian = endian
+
+    def element(self, data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+        """``(type, data start, next element)`` of the element at ``pos`` (normal or small format)."""
+        if pos + 8 > end:
+            raise _Damaged(f"an element header at byte {pos} runs past its container")
+        word, size = struct.unpack(self.endian + "II", data[pos : pos + 8])
+        if word >> 16:  # small data element: type and size in one word, data in the next 4 bytes
+            kind, small = word & 0xFFFF, word >> 16
+            if small > 4:
+                raise _Damaged(f"a small element at byte {pos} claims {small} bytes")
+            return kind, pos + 4, pos + 8
+        start, stop = pos + 8, pos + 8 + size
+        if stop > end:
+            raise _Damaged(f"an element at byte {pos} needs {stop - end} bytes more than its container holds")
+        return word, start, min(end, stop + (-size % 8)) if word != _MI_COMPRESSED else stop
+
+    def size_of(self, data: bytes, pos: int) -> int:
+        word, size = struct.unpack(self.endian + "II", data[pos : pos + 8])
+        return word >> 16 if word >> 16 else size
+
+    def top_level(self, data: bytes, depth: int = 0) -> None:
+        pos = 128 if depth == 0 else 0
+        while pos < len(data):
+            kind, start, following = self.element(data, pos, len(data))
+            if kind == _MI_COMPRESSED and depth == 0:
+                inflater = zlib.decompressobj()
+                try:
+                    inner = inflater.decompress(data[start:following]) + inflater.flush()
+                except zlib.error as exc:
+                    raise _Damaged(f"zlib: {exc}") from None
+                if not inflater.eof or inflater.unused_data:
+                    raise _Damaged(f"the compressed element at byte {pos} is cut short")
+                self.top_level(inner, depth + 1)
+            elif kind == _MI_MATRIX:
+                self.matrix(data, start, start + self.size_of(data, pos), 0)
+            else:
+                raise _Damaged(f"unexpected element type {kind} at byte {pos}")
+            pos = following
+
+    def matrix(self, data: bytes, pos: int, end: int, depth: int) -> None:
+        if pos == end:  # an empty array
+            return
+        if depth > 64:
+            raise _Damaged("arrays nested more than 64 deep")
+        kind, start, pos = self.element(data, pos, end)
+        if kind != 6 or pos - start < 8:
+            raise _Damaged(f"array flags missing at byte {start}")
+        flags = struct.unpack(self.endian + "I", data[start : start + 4])[0]
+        array_class = flags & 0xFF
+        kind, start, pos = self.element(data, pos, end)
+        count = self.size_of(data, start - 8) if start - 8 >= 0 else 0
+        if kind != 5 or count % 4 or count < 8:
+            raise _Damaged(f"array dimensions missing at byte {start}")
+        dims = struct.unpack(f"{self.endian}{count // 4}i", data[start : start + count])
+        if min(dims) < 0:
+            raise _Damaged(f"negative array dimensions at byte {start}")
+        values = 1
+        for d in dims:
+            values *= d
+        _, _, pos = self.element(data, pos, end)  # the name
+        if array_class in _NUMERIC_CLASSES or array_class == _CHAR:
+            for _part in range(2 if flags & 0x800 else 1):
+                pos = self.numeric(data, pos, end, values)
+        elif array_class == _CELL:
+            pos = self.children(data, pos, end, values, depth)
+        elif array_class in (_STRUCT, _OBJECT):
+            if array_class == _OBJECT:
+                _, _, pos = self.element(data, pos, end)  # the class name
+            kind, start, pos = self.element(data, pos, end)
+            length = struct.unpack(self.endian + "i", data[start : start + 4])[0]
+            kind, start, following = self.element(data, pos, end)
+            names = following - start
+            fields = self.size_of(data, pos) // length if length > 0 else 0
+            if length <= 0 and names:
+                raise _Damaged(f"bad struct field name length at byte {start}")
+            pos = self.children(data, following, end, values * fields, depth)
+        elif array_class == _SPARSE:
+            for _part in range(4 if flags & 0x800 else 3):
+                _, _, pos = self.element(data, pos, end)
+        else:
+            raise _Damaged(f"unknown array class {array_class}")
+
+    def numeric(self, data: bytes, pos: int, end: int, values: int) -> int:
+        kind, start, following = self.element(data, pos, end)
+        item = _ITEM_SIZE.get(kind)
+        size = self.size_of(data, pos)
+        if item is None:
+            raise _Damaged(f"unknown data type {kind} at byte {pos}")
+        if size != values * item:
+            raise _Damaged(
+                f"array data at byte {start} holds {size} bytes, its dimensions say {values} values"
+            )
+        return following
+
+    def children(self, data: bytes, pos: int, end: int, count: int, depth: int) -> int:
+        if count * 8 > end - pos:
+            raise _Damaged(f"{count} array elements cannot fit in {end - pos} bytes")
+        for _ in range(count):
+            kind, start, following = self.element(data, pos, end)
+            if kind != _MI_MATRIX:
+                raise _Damaged(f"expected an array element at byte {pos}, got type {kind}")
+            self.matrix(data, start, start + self.size_of(data, pos), depth + 1)
+            pos = following
+        return pos
+
+
+def _check_mat5_integrity(data: bytes, path: Path) -> None:
+    """Refuse a damaged MATLAB v5 file before scipy parses it (see ``_Mat5Checker``).
+
+    Files that are not v5 (too short, text, HDF5/v7.3) are left to scipy's own messages.
+    """
+    if len(data) < 128 or data[126:128] not in (b"IM", b"MI"):
+        return
+    endian = "<" if data[126:128] == b"IM" else ">"
+    if struct.unpack(endian + "H", data[124:126])[0] != 0x0100:  # v7.3 (HDF5): scipy says so
+        return
+    try:
+        _Mat5Checker(endian).top_level(data)
+    except (_Damaged, struct.error) as exc:
+        raise WeightsError(f"{path}: truncated or corrupt .mat file ({exc}); re-download it") from None
+
+
 def read_dagnn(path: str | Path) -> DagNN:
     """Read a MatConvNet DagNN ``.mat`` file (MATLAB v5 format, as the authors saved them).
 
@@ -88,13 +235,24 @@ def read_dagnn(path: str | Path) -> DagNN:
             f"{path}: reading MatConvNet .mat files needs scipy; pip install 'srzoo[convert]'"
         ) from None
     try:
-        contents = loadmat(str(path))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    _check_mat5_integrity(data, path)
+    try:
+        contents = loadmat(io.BytesIO(data))
     except NotImplementedError:
         raise WeightsError(
             f"{path}: a MATLAB v7.3 (HDF5) file; expected {_EXPECTED}, saved with -v7 or older"
         ) from None
-    except (MatReadError, ValueError, TypeError, OSError) as exc:
+    except (MatReadError, ValueError, TypeError) as exc:
         raise WeightsError(f"{path}: not a readable MATLAB .mat file ({exc}); expected {_EXPECTED}") from None
+    except Exception as exc:  # noqa: BLE001 - scipy's parser fails on damaged data with zlib.error, IndexError, OSError...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WeightsError(
+            f"{path}: truncated or corrupt .mat file ({type(exc).__name__}: {reason}); re-download it "
+            "(the authors' files are LapSRN_x{2,4,8}.mat)"
+        ) from None
     net = contents.get("net")
     names = getattr(getattr(net, "dtype", None), "names", None) or ()
     if net is None or net.size != 1 or "params" not in names or "layers" not in names:

@@ -15,7 +15,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
 from srzoo.errors import InputError, SrzooError
 
 from .ycbcr import rgb_to_y

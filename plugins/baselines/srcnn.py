@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
 from srzoo.errors import InputError
 
 from .ycbcr import merge_luma, rgb_to_ycbcr

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
 from srzoo.errors import InputError
 
 __all__ = ["SRGANDiscriminator", "srgan_discriminator"]

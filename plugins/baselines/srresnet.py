@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
 from srzoo.errors import InputError
 
 __all__ = ["ResidualBlock", "SRResNet", "SubPixelUpsample", "srresnet"]

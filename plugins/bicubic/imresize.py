@@ -15,7 +15,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from srzoo._imageops import check_image_batch, round_uint8
+from srzoo.checks import check_image_batch
+from srzoo.color import matlab_uint8, to_8bit_levels
 from srzoo.errors import InputError
 
 from ._weights import Block, resize_blocks
@@ -122,10 +123,10 @@ def imresize(
     cols = resize_blocks(in_w, out_w, factor, antialias, x.device, work)
     if rounding == "none":
         return _resize_cols(_resize_rows(x.to(work), rows), cols).to(x.dtype)
-    y = _resize_rows(round_uint8(x.detach().to(work) * 255.0), rows)
+    y = _resize_rows(to_8bit_levels(x.detach().to(work)), rows)
     if rounding == "per-pass":
-        y = round_uint8(y)
-    y = round_uint8(_resize_cols(y, cols))
+        y = matlab_uint8(y)
+    y = matlab_uint8(_resize_cols(y, cols))
     return (y / 255.0).to(x.dtype)
 
 

@@ -13,11 +13,31 @@ import srzoo
 
 
 @srzoo.hookimpl
+def srzoo_register_charts(register: srzoo.hookspecs.Register) -> None:
+    register(
+        "facade",
+        "srzoo_plugins.datasets.facade_chart:facade",
+        description="a synthetic building facade (wall, windows, sills, door, cornice), Stage-GAN's domain",
+    )
+
+
+@srzoo.hookimpl
+def srzoo_register_commands(cli: srzoo.cli.commands.CommandLine) -> None:
+    cli.add_command(
+        "data",
+        "srzoo_plugins.datasets.cli:run",
+        help="Download a dataset (CMP Facades, pix2pix layout), verify it and unpack it into a folder.",
+        configure="srzoo_plugins.datasets.cli:configure",
+    )
+
+
+@srzoo.hookimpl
 def srzoo_register_datasets(register: srzoo.hookspecs.Register) -> None:
     register(
         "facades",
         "srzoo_plugins.datasets.facades:FacadesDataset",
         description="CMP Facades, pix2pix layout: items hr (photo), semantic (label map), lr, opt. mr",
+        targets=("hr", "lr", "semantic"),
         paper="R. Tyleček and R. Šára, Spatial Pattern Templates for Recognition of Objects with Regular Structure, GCPR 2013",
         license="research use (CMP Facade Database)",
         download="srzoo data facades --to DIR",

@@ -8,8 +8,9 @@ from typing import Any
 
 import torch
 
+from srzoo.color import quantize_8bit
 from srzoo.errors import InputError
-from srzoo.imageio import image_size, quantize_8bit
+from srzoo.imageio import image_size
 
 from .degrade import Degradation, build_degradation, check_scale
 

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 
 import srzoo
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
+from srzoo.color import quantize_8bit
 from srzoo.errors import InputError
-from srzoo.imageio import quantize_8bit
 
 __all__ = ["Degradation", "build_degradation", "check_scale", "make_lr", "make_mr"]
 

@@ -213,6 +213,26 @@ def verify_facades_layout(root: Path, expected_counts: Mapping[str, int] | None 
     return counts
 
 
+def _make_folders(folder: Path) -> list[Path]:
+    """``mkdir -p folder``; returns the folders it created, deepest first."""
+    missing = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(missing)
+        raise SrzooError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the given folders (deepest first) as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def _install(root: Path, dest: Path, previous: Path) -> None:
     """Rename ``root`` to ``dest``; an existing ``dest`` is moved aside first and restored on failure."""
     replaced = dest.exists()
@@ -264,7 +284,7 @@ def fetch_facades(
         raise InputError(f"{dest} is not empty; choose another folder or pass --force to replace it")
     if expected_counts is None and url == FACADES_URL:
         expected_counts = FACADES_COUNTS
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_folders(dest.parent)
     token = secrets.token_hex(4)
     archive = dest.parent / f".{dest.name}.{token}.tar.gz.part"
     staging = dest.parent / f".{dest.name}.{token}.unpacking"
@@ -277,6 +297,11 @@ def fetch_facades(
         root = _dataset_root(staging)
         counts = verify_facades_layout(root, expected_counts)
         _install(root, dest, previous)
+    except BaseException:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        _remove_empty(created)  # a failed download leaves no empty folders behind
+        raise
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)

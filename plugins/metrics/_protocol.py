@@ -14,64 +14,13 @@ from typing import Any, Literal
 
 import torch
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch, check_unit_range
+from srzoo.color import rgb_to_y, round_half_up, to_8bit_levels
 from srzoo.errors import InputError
 
-__all__ = ["Channel", "Protocol", "one_thread", "quantize_8bit", "rgb_to_y"]
+__all__ = ["Channel", "Protocol", "one_thread"]
 
 Channel = Literal["y", "rgb"]
-
-# MATLAB's rgb2ycbcr on uint8 images: imlincomb(T(1,1), R, T(1,2), G, T(1,3), B, 16) with T = origT / 255
-_Y_WEIGHTS = (65.481 / 255.0, 128.553 / 255.0, 24.966 / 255.0)
-
-
-def _round_(x: torch.Tensor) -> torch.Tensor:
-    """Round ``x`` in place as MATLAB's casts to uint8 do: ``floor(x + 0.5)``.
-
-    For ``x >= 0.5`` this is round-half-up exactly (an inexact ``x + 0.5`` never crosses an integer);
-    below, it differs only for the largest doubles under 0.5, as MATLAB's ``im2uint8``
-    (``(uint8)(255 x + 0.5)``) does too.
-    """
-    return x.add_(0.5).floor_()
-
-
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
-    """Map ``[0, 1]`` to the integers ``0..255`` as MATLAB's ``im2uint8`` does: ``floor(255 x + 0.5)``, saturated.
-
-    Args:
-        x: float tensor, nominally in ``[0, 1]``.
-
-    Returns:
-        float64 tensor of integers in ``[0, 255]``, same shape.
-    """
-    return _round_(x.to(torch.float64, copy=True).mul_(255.0)).clamp_(0.0, 255.0)
-
-
-def rgb_to_y(rgb255: torch.Tensor, round_y: bool = True) -> torch.Tensor:
-    """ITU-R BT.601 luma as MATLAB's ``rgb2ycbcr``: ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255``.
-
-    Evaluated as MATLAB does on uint8 images, ``(65.481/255) R + (128.553/255) G + (24.966/255) B + 16``
-    in float64 in that order, so that the rare exact ties (e.g. RGB ``(0, 204, 68)``, Y = 125.5 in
-    exact arithmetic, 125.49999999999999 in MATLAB's) round as in MATLAB.
-
-    Args:
-        rgb255: ``(N, 3, H, W)`` float64 RGB in ``[0, 255]``.
-        round_y: round Y half away from zero to an integer, as ``rgb2ycbcr`` does on uint8 images
-            (the convention behind the EDSR/VDSR-era tables); ``False`` keeps the unrounded Y of RCAN's
-            scripts.
-
-    Returns:
-        ``(N, 1, H, W)`` float64 Y in ``[16, 235]``.
-    """
-    r, g, b = rgb255.unbind(dim=1)
-    # separate multiplies and adds (no fused multiply-add) to round like MATLAB's imlincomb
-    y = r * _Y_WEIGHTS[0]
-    y += g * _Y_WEIGHTS[1]
-    y += b * _Y_WEIGHTS[2]
-    y += 16.0
-    if round_y:
-        y = _round_(y)
-    return y.unsqueeze(1)
 
 
 @contextmanager
@@ -104,7 +53,7 @@ class Protocol:
         channel: ``"y"`` (MATLAB luma) or ``"rgb"`` (all three channels).
         shave: pixels removed on every side before scoring; ``None`` means ``scale``.
         round_input: round both images to 8 bits first (``False`` scores the floats as given).
-        round_y: round the luma to integers (see [`rgb_to_y`][]); ignored for ``"rgb"``.
+        round_y: round the luma to integers (see [`srzoo.color.rgb_to_y`][srzoo.color.rgb_to_y]); ignored for ``"rgb"``.
     """
 
     scale: int
@@ -144,8 +93,9 @@ class Protocol:
             ``(sr, hr)`` as ``(N, C, H - 2 shave, W - 2 shave)`` float64 in ``[0, 255]``, ``C`` 1 or 3.
 
         Raises:
-            InputError: a non-tensor, non-float, non-RGB or empty input, a shape mismatch, or images
-                too small for the shave and the scorer.
+            InputError: a non-tensor, non-float, non-RGB or empty input, NaN/inf or values outside
+                [`srzoo.checks.UNIT_RANGE_TOLERANCE`][srzoo.checks.UNIT_RANGE_TOLERANCE] (e.g. a
+                ``[0, 255]`` image), a shape mismatch, or images too small for the shave and the scorer.
         """
         sr = check_image_batch(sr, "sr")
         hr = check_image_batch(hr, "hr")
@@ -157,8 +107,7 @@ class Protocol:
         if sr.device != hr.device:
             raise InputError(f"sr and hr must be on the same device, got {sr.device} and {hr.device}")
         for name, x in (("sr", sr), ("hr", hr)):
-            if not torch.isfinite(x).all():
-                raise InputError(f"{name} contains NaN or infinite values; a score of them would be NaN")
+            check_unit_range(x, name)
         h, w = sr.shape[-2:]
         border = self.border
         if h - 2 * border < min_size or w - 2 * border < min_size:
@@ -171,5 +120,9 @@ class Protocol:
         )
 
     def _convert(self, x: torch.Tensor) -> torch.Tensor:
-        x = quantize_8bit(x) if self.round_input else x.to(torch.float64) * 255.0
-        return rgb_to_y(x, self.round_y) if self.channel == "y" else x
+        x = x.to(torch.float64)
+        x = to_8bit_levels(x) if self.round_input else x * 255.0
+        if self.channel == "rgb":
+            return x
+        y = rgb_to_y(x, peak=255.0)
+        return round_half_up(y) if self.round_y else y

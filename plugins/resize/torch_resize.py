@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from srzoo._imageops import check_image_batch
+from srzoo.checks import check_image_batch
 from srzoo.errors import InputError
 
 Direction = Literal["down", "up"]

@@ -75,11 +75,15 @@ def run(args: argparse.Namespace) -> int:
         }
         console.print_json(json.dumps(document))
         return 0
+    hidden: dict[str, list[str]] = {}
+    for conflict in registry.conflicts():  # a name two plugins register is hidden: say so, and why
+        hidden.setdefault(conflict.kind, []).append(str(conflict))
     for kind in kinds:
         entries = list(registry.entries(kind))
         plural = "losses" if kind == "loss" else f"{kind}s"
         if not entries:
             console.print(f"[bold]{plural}[/] [dim](none registered)[/]")
+            _print_hidden(hidden.get(kind, []))
             continue
         table = Table(title=f"{plural} ({len(entries)})", title_justify="left", expand=False)
         table.add_column("name", style="bold cyan", no_wrap=True)
@@ -88,4 +92,10 @@ def run(args: argparse.Namespace) -> int:
         for entry in entries:
             table.add_row(escape(entry.name), escape(entry.plugin), _summary(entry))
         console.print(table)
+        _print_hidden(hidden.get(kind, []))
     return 0
+
+
+def _print_hidden(messages: list[str]) -> None:
+    for message in messages:
+        console.print(f"[yellow]hidden:[/] {escape(message)}", highlight=False, soft_wrap=True)

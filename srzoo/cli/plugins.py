@@ -36,17 +36,19 @@ def run(args: argparse.Namespace) -> int:
             status, registers = "[bold red]broken[/]", f"[red]{escape(info.error)}[/]"
         else:
             status = "[green]ok[/]"
+            registered = dict(state.registry.by_plugin(name))
+            for what, items in (("chart", state.charts), ("command", state.commands)):
+                names = sorted(n for n, item in items.items() if item.plugin == name)
+                if names:
+                    registered[what] = names
             registers = (
-                "\n".join(
-                    escape(f"{kind}: {', '.join(names)}")
-                    for kind, names in state.registry.by_plugin(name).items()
-                )
+                "\n".join(escape(f"{kind}: {', '.join(names)}") for kind, names in registered.items())
                 or "[dim]nothing[/]"
             )
         table.add_row(escape(name), escape(distribution), status, registers)
     console.print(table)
-    for conflict in state.registry.conflicts():
-        console.print(f"[bold red]conflict:[/] {escape(str(conflict))}", highlight=False)
+    for conflict in [*map(str, state.registry.conflicts()), *state.clashes]:
+        console.print(f"[bold red]conflict:[/] {escape(conflict)}", highlight=False)
     broken = sum(1 for info in state.plugins.values() if info.error)
     if broken:
         console.print(f"[yellow]{broken} broken plugin(s); srzoo works without them[/]")

@@ -1,4 +1,4 @@
-"""``srzoo data facades --to DIR``: download and verify a dataset."""
+"""``srzoo data facades --to DIR``: download and verify a dataset (added by this plugin's command hook)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from ._console import console, err_console
-
-HELP = "Download a dataset (CMP Facades, pix2pix layout), verify it and unpack it into a folder."
+from srzoo.cli.console import console, err_console
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from srzoo_plugins.datasets.sources import FACADES_SHA256, FACADES_URL
+    from .sources import FACADES_SHA256, FACADES_URL
 
     sub = parser.add_subparsers(dest="dataset", metavar="DATASET", required=True)
     facades = sub.add_parser(
@@ -47,7 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from srzoo_plugins.datasets.download import fetch_facades
+    from .download import fetch_facades
 
     columns = (
         TextColumn("[progress.description]{task.description}"),

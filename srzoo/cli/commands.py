@@ -1,0 +1,130 @@
+"""Commands that plugins add to the ``srzoo`` command line (hook ``srzoo_register_commands``).
+
+srzoo's command line is built with [`argparse`](https://docs.python.org/3/library/argparse.html):
+each command is a sub-parser with a one-line help, a ``configure(parser)`` function that adds its
+arguments, and a ``run(args) -> int`` function. A plugin adds its own commands the same way, through
+the [`CommandLine`][srzoo.cli.commands.CommandLine] object its hook receives:
+
+    import srzoo
+
+    @srzoo.hookimpl
+    def srzoo_register_commands(cli):
+        # "module:attribute" strings are imported only when srzoo's command line needs them
+        cli.add_command("hello", "my_pkg.cli:run", help="Say hello.", configure="my_pkg.cli:configure")
+
+``run`` raises [`srzoo.SrzooError`][srzoo.errors.SrzooError] (or an ``OSError``) for bad input;
+srzoo prints it as one line and exits with code 2, and ``--debug`` (added to every command) shows the
+traceback instead. Print with ``srzoo.cli.console`` (``console``, ``err_console``) so output looks like srzoo's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from srzoo.errors import SrzooError
+
+__all__ = ["Command", "CommandLine"]
+
+_COMMAND_NAME = re.compile(r"[a-z][a-z0-9-]*")
+_REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+Configure = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], "int | None"]
+
+
+def _usable(value: object) -> bool:
+    return callable(value) or (isinstance(value, str) and bool(_REFERENCE.fullmatch(value)))
+
+
+@dataclass(frozen=True)
+class Command:
+    """One plugin command.
+
+    Attributes:
+        name: the sub-command, e.g. ``"data"`` for ``srzoo data``.
+        run: ``run(args) -> int | None`` (the exit code; ``None`` means 0), or its
+            ``"module:attribute"`` reference.
+        help: one line shown by ``srzoo --help``.
+        configure: adds the command's arguments to its ``argparse`` sub-parser (or a reference to
+            such a function), or ``None``.
+        plugin: the plugin that registered it.
+    """
+
+    name: str
+    run: Run | str
+    help: str
+    configure: Configure | str | None
+    plugin: str
+
+    def load(self, attribute: str) -> Callable[..., object] | None:
+        """``run`` or ``configure`` as a callable, importing a ``"module:attribute"`` reference.
+
+        Raises:
+            SrzooError: the reference does not import, naming the plugin.
+        """
+        value = getattr(self, attribute)
+        if not isinstance(value, str):
+            return value
+        module_name, _, path = value.partition(":")
+        try:
+            obj: object = importlib.import_module(module_name)
+            for part in path.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise SrzooError(
+                f"command {self.name!r} from plugin {self.plugin!r} could not load {value!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not callable(obj):
+            raise SrzooError(f"command {self.name!r} from plugin {self.plugin!r}: {value!r} is not callable")
+        return obj
+
+
+class CommandLine:
+    """What ``srzoo_register_commands(cli)`` receives: collects one plugin's commands.
+
+    The commands are added to ``srzoo`` only if the plugin's hooks all succeed; a name srzoo's own
+    commands use, or that two plugins register, is not added (a warning names the plugins).
+    """
+
+    def __init__(self, plugin: str) -> None:
+        self.plugin = plugin
+        self.commands: list[Command] = []
+
+    def add_command(
+        self, name: str, run: Run | str, *, help: str, configure: Configure | str | None = None
+    ) -> None:
+        """Add ``srzoo NAME``.
+
+        Args:
+            name: lower-case letters, digits and ``-``, starting with a letter.
+            run: called with the parsed ``argparse.Namespace``; returns the exit code. A
+                ``"module:attribute"`` string is imported only when the command runs.
+            help: one line for ``srzoo --help`` (also the command's description).
+            configure: ``configure(parser)`` adds arguments to the command's sub-parser (a
+                reference is imported when srzoo's command line is built).
+
+        Raises:
+            SrzooError: a bad name, a non-callable ``run``/``configure`` or an empty help.
+        """
+        where = f"plugin {self.plugin!r} adds command {name!r}"
+        if not isinstance(name, str) or not _COMMAND_NAME.fullmatch(name):
+            raise SrzooError(f"{where}; a command name is lower-case letters, digits and '-'")
+        if not _usable(run):
+            raise SrzooError(
+                f"{where} with run={run!r}; expected a callable run(args) or a 'package.module:attribute' string"
+            )
+        if configure is not None and not _usable(configure):
+            raise SrzooError(
+                f"{where} with configure={configure!r}; expected a callable configure(parser) or a "
+                "'package.module:attribute' string"
+            )
+        if not isinstance(help, str) or not help.strip():
+            raise SrzooError(f"{where} without help; give a one-line help=")
+        if any(command.name == name for command in self.commands):
+            raise SrzooError(f"{where} twice")
+        self.commands.append(Command(name, run, help.strip(), configure, self.plugin))
