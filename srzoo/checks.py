@@ -4,7 +4,7 @@ Every check returns its (unchanged) argument when it passes and raises
 [`srzoo.InputError`][srzoo.errors.InputError] with one line naming the argument, what was expected
 and what was given. Built-in plugins use these, as a third-party plugin would:
 
-Example:
+Examples:
     >>> from srzoo.checks import check_image_batch, check_unit_range
     >>> x = check_unit_range(check_image_batch(torch.rand(2, 3, 8, 8), "lr"), "lr")
     >>> check_unit_range(torch.full((1, 3, 4, 4), 255.0), "lr")
@@ -63,7 +63,8 @@ def check_image_batch(
     Raises:
         InputError: with a message naming ``name``, the expected and the actual shape or dtype.
 
-    Example:
+    Examples:
+        >>> from srzoo.checks import check_image_batch
         >>> check_image_batch(torch.zeros(3, 8, 8), "lr")
         Traceback (most recent call last):
         ...
@@ -131,7 +132,8 @@ def check_int(value: object, name: str, *, minimum: int | None = None, maximum: 
     Raises:
         InputError: e.g. ``"num_blocks must be an integer >= 1, got 0"``.
 
-    Example:
+    Examples:
+        >>> from srzoo.checks import check_int
         >>> check_int(4, "scale", minimum=1)
         4
     """
@@ -170,7 +172,8 @@ def check_choice(value: T, name: str, choices: Collection[T]) -> T:
     Raises:
         InputError: e.g. ``"channel must be one of 'y', 'rgb', got 'luma'"``.
 
-    Example:
+    Examples:
+        >>> from srzoo.checks import check_choice
         >>> check_choice("y", "channel", ("y", "rgb"))
         'y'
     """

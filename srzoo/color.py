@@ -12,18 +12,20 @@ says which value range it takes and returns:
   (what saving and reloading a PNG does).
 - [`rgb_to_y`][srzoo.color.rgb_to_y], [`rgb_to_ycbcr`][srzoo.color.rgb_to_ycbcr],
   [`ycbcr_to_rgb`][srzoo.color.ycbcr_to_rgb]: MATLAB's ``rgb2ycbcr`` / ``ycbcr2rgb``
-  (ITU-R BT.601, studio swing)::
+  (ITU-R BT.601, studio swing):
 
-      Y  = 16  + ( 65.481 R + 128.553 G +  24.966 B)      Y in [16, 235] for R, G, B in [0, 1]
-      Cb = 128 + (-37.797 R -  74.203 G + 112.000 B)      Cb, Cr in [16, 240]
-      Cr = 128 + (112.000 R -  93.786 G -  18.214 B)
+  ```text
+  Y  = 16  + ( 65.481 R + 128.553 G +  24.966 B)      Y in [16, 235] for R, G, B in [0, 1]
+  Cb = 128 + (-37.797 R -  74.203 G + 112.000 B)      Cb, Cr in [16, 240]
+  Cr = 128 + (112.000 R -  93.786 G -  18.214 B)
+  ```
 
   on ``[0, 255]`` levels (``peak=255``, how the metrics score 8-bit images) or divided by 255 on
   ``[0, 1]`` images (``peak=1``, how luma-only networks such as SRCNN see them).
 
 All functions keep shape, dtype and device, and none clamps unless its name says so.
 
-Example:
+Examples:
     >>> from srzoo.color import quantize_8bit, rgb_to_y, to_8bit_levels
     >>> to_8bit_levels(torch.tensor([0.5, 1.2, -0.1]))
     tensor([128., 255.,   0.])
@@ -68,7 +70,8 @@ def round_half_up(x: torch.Tensor) -> torch.Tensor:
     integer); below 0.5 it differs from round-half-away-from-zero only for the largest doubles under
     0.5, as MATLAB's ``im2uint8`` (``(uint8)(255 x + 0.5)``) does too. Any range; nothing is clamped.
 
-    Example:
+    Examples:
+        >>> from srzoo.color import round_half_up
         >>> round_half_up(torch.tensor([0.5, 1.49, 2.5]))
         tensor([1., 1., 3.])
     """
@@ -109,7 +112,8 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     Returns:
         Values in ``[0, 1]`` that are multiples of 1/255 (clamped; same shape, dtype and device).
 
-    Example:
+    Examples:
+        >>> from srzoo.color import quantize_8bit
         >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
         tensor([128., 255.,   0.])
     """
@@ -152,7 +156,8 @@ def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
         ``(N, 3, H, W)`` YCbCr: Y in ``[16, 235] / 255`` (as [`rgb_to_y`][srzoo.color.rgb_to_y]),
         Cb and Cr in ``[16, 240] / 255``. Not clamped.
 
-    Example:
+    Examples:
+        >>> from srzoo.color import rgb_to_ycbcr
         >>> rgb_to_ycbcr(torch.ones(1, 3, 1, 1)).flatten() * 255
         tensor([235.0000, 128.0000, 128.0000])
     """

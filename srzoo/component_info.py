@@ -11,7 +11,7 @@ arguments: they receive a mapping of every factory argument (the recipe's, with 
 defaults filled in) and return the value, e.g. ``input_multiple=lambda args: 2 ** args["num_downs"]``.
 srzoo derives a recipe's input multiple and receptive field, and checks its channels, from them.
 
-Example:
+Examples:
     >>> info = srzoo.describe("generator", "unet").metadata
     >>> info.value("input_multiple", {"num_downs": 8})
     256
@@ -190,7 +190,7 @@ class ComponentInfo:
 def resize_upscale(args: Mapping[str, Any]) -> float:
     """``upscale`` of a resizer whose factory takes ``scale`` and ``direction`` (``"up"``/``"down"``).
 
-    Example:
+    Examples:
         >>> from srzoo.component_info import resize_upscale
         >>> resize_upscale({"scale": 4, "direction": "down"})
         0.25
@@ -208,7 +208,7 @@ def resize_radius(args: Mapping[str, Any], support: float) -> int:
     kernel, widened by ``s`` when antialiased, reaches less than ``(support - 0.5) * s + 0.5`` past
     their edge (one more at fractional scales).
 
-    Example:
+    Examples:
         >>> from srzoo.component_info import resize_radius
         >>> resize_radius({"scale": 4, "direction": "up"}, support=2)
         2

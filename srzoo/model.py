@@ -89,7 +89,7 @@ class SRModel(nn.Module):
         gives exactly the whole-image result away from its own border. Derived through the graph
         from the components' ``receptive_field`` metadata.
 
-        Example:
+        Examples:
             >>> srzoo.build("bicubic-x4").receptive_field
             2
         """

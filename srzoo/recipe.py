@@ -397,7 +397,7 @@ class Recipe:
         """The recipe as a TOML-like dict that `parse_recipe` reads back
         into an equal recipe (``None`` fields are left out, as TOML has no null).
 
-        Example:
+        Examples:
             >>> from srzoo.recipe import parse_recipe
             >>> recipe = srzoo.get_recipe("bicubic-x4")
             >>> parse_recipe(recipe.to_dict()) == recipe
@@ -435,7 +435,7 @@ class Recipe:
             RecipeError: naming the key: an unknown node, field or table, a field that cannot be
                 overridden (``name``, ``nodes``, ``base``), or a value that does not validate.
 
-        Example:
+        Examples:
             >>> recipe = srzoo.get_recipe("stagegan-x8").with_overrides({"sem.ngf": 32})
             >>> recipe.node("sem").args["ngf"]
             32

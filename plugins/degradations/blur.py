@@ -44,7 +44,7 @@ def blur2d(x: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N, C, H, W)``, ``x``'s dtype and device; differentiable in ``x`` and ``kernels``.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.blur import blur2d
         >>> x = torch.rand(2, 3, 16, 16)
         >>> torch.equal(blur2d(x, torch.ones(2, 1, 1)), x)
@@ -102,7 +102,7 @@ class RandomBlur(nn.Module):
     Shape:
         ``(N, C, H, W) -> (N, C, H, W)``, float, any range (not clamped).
 
-    Example:
+    Examples:
         >>> blur = srzoo.create("degradation", "blur", sigma=[0.2, 3])
         >>> lr = blur(torch.rand(4, 3, 32, 32), generator=torch.Generator().manual_seed(0))
         >>> lr.shape
@@ -189,7 +189,7 @@ class RandomSinc(nn.Module):
     Shape:
         ``(N, C, H, W) -> (N, C, H, W)``, float, any range (not clamped: the sinc overshoots).
 
-    Example:
+    Examples:
         >>> sinc = srzoo.create("degradation", "sinc", p=1.0)
         >>> sinc(torch.rand(2, 1, 15, 17), generator=torch.Generator().manual_seed(0)).shape
         torch.Size([2, 1, 15, 17])
@@ -231,7 +231,7 @@ class RandomSinc(nn.Module):
 def random_blur(x: torch.Tensor, generator: torch.Generator | None = None, **kwargs: object) -> torch.Tensor:
     """Functional form of [`RandomBlur`][srzoo_plugins.degradations.blur.RandomBlur] (same arguments).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.blur import random_blur
         >>> random_blur(torch.rand(1, 3, 24, 24), sigma=[1, 2], sinc_prob=0).shape
         torch.Size([1, 3, 24, 24])
@@ -242,7 +242,7 @@ def random_blur(x: torch.Tensor, generator: torch.Generator | None = None, **kwa
 def random_sinc(x: torch.Tensor, generator: torch.Generator | None = None, **kwargs: object) -> torch.Tensor:
     """Functional form of [`RandomSinc`][srzoo_plugins.degradations.blur.RandomSinc] (same arguments).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.blur import random_sinc
         >>> random_sinc(torch.rand(1, 3, 24, 24), p=1.0).shape
         torch.Size([1, 3, 24, 24])

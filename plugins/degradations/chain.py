@@ -26,7 +26,7 @@ from .resize import RandomResize
 def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
     """Real-ESRGAN's last step: ``clamp(round(255 x), 0, 255) / 255`` (round half to even, as ``torch.round``).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.chain import quantize_8bit
         >>> quantize_8bit(torch.tensor([-0.1, 0.5, 1.2])) * 255
         tensor([  0., 128., 255.])
@@ -73,7 +73,7 @@ class Chain(nn.Module):
     Shape:
         ``(N, C, H, W) -> (N, C, ceil(H / scale), ceil(W / scale))``, float; in ``[0, 1]`` when ``clip``.
 
-    Example:
+    Examples:
         >>> chain = srzoo.create("degradation", "chain", scale=4, steps=[
         ...     {"name": "blur", "sigma": [0.2, 3]},
         ...     {"name": "resize", "modes": ["area", "bicubic"]},

@@ -30,7 +30,7 @@ def jpeg(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
     Returns:
         ``(N, C, H, W)`` in ``[0, 1]``, ``x``'s dtype and device; differentiable in ``x``.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.jpeg import jpeg
         >>> jpeg(torch.rand(2, 3, 20, 13), torch.tensor([30.0, 95.0])).shape
         torch.Size([2, 3, 20, 13])
@@ -62,7 +62,7 @@ class RandomJPEG(nn.Module):
     Shape:
         ``(N, C, H, W) -> (N, C, H, W)``, ``C`` 1 or 3; output in ``[0, 1]``.
 
-    Example:
+    Examples:
         >>> compress = srzoo.create("degradation", "jpeg", quality=[30, 95])
         >>> compress(torch.rand(2, 3, 16, 16), generator=torch.Generator().manual_seed(0)).shape
         torch.Size([2, 3, 16, 16])
@@ -93,7 +93,7 @@ class RandomJPEG(nn.Module):
 def random_jpeg(x: torch.Tensor, generator: torch.Generator | None = None, **kwargs: object) -> torch.Tensor:
     """Functional form of [`RandomJPEG`][srzoo_plugins.degradations.jpeg.RandomJPEG] (same arguments).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.jpeg import random_jpeg
         >>> random_jpeg(torch.rand(1, 1, 8, 8), quality=50).shape
         torch.Size([1, 1, 8, 8])

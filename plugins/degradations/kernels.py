@@ -68,7 +68,7 @@ def anisotropic_kernels(
     Returns:
         ``(N, K, K)`` kernels, each summing to 1, in ``sigma_x``'s dtype and device.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.kernels import anisotropic_kernels
         >>> one = torch.ones(1, dtype=torch.float64)
         >>> k = anisotropic_kernels(2 * one, one, 0 * one, torch.tensor([7]), 9)
@@ -102,7 +102,7 @@ def sinc_kernels(cutoff: torch.Tensor, size: torch.Tensor, width: int) -> torch.
     Returns:
         ``(N, K, K)`` kernels, each summing to 1, in ``cutoff``'s dtype and device.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.kernels import sinc_kernels
         >>> k = sinc_kernels(torch.tensor([torch.pi / 3], dtype=torch.float64), torch.tensor([13]), 21)
         >>> k.shape, round(k.sum().item(), 6), bool((k < 0).any())  # negative lobes ring

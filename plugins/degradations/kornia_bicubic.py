@@ -31,7 +31,7 @@ def kornia_resize(x: torch.Tensor, scale: float, direction: Literal["down", "up"
     Returns:
         ``(N, C, h, w)`` in ``x``'s dtype and device, not clamped; differentiable.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.kornia_bicubic import kornia_resize
         >>> kornia_resize(torch.rand(1, 3, 31, 32), 4).shape
         torch.Size([1, 3, 8, 8])
@@ -58,7 +58,7 @@ class KorniaBicubic(nn.Module):
     Shape:
         ``(N, C, H, W) -> (N, C, ceil(H / scale), ceil(W / scale))`` for ``"down"``.
 
-    Example:
+    Examples:
         >>> down = srzoo.create("degradation", "kornia-bicubic", scale=4)
         >>> down(torch.rand(2, 3, 30, 30)).shape
         torch.Size([2, 3, 8, 8])

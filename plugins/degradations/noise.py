@@ -41,7 +41,7 @@ def gaussian_noise(
     Returns:
         ``(N, C, H, W)`` noise in ``x``'s dtype and device.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.noise import gaussian_noise
         >>> n = gaussian_noise(torch.zeros(2, 3, 64, 64), torch.tensor([0.0, 25.5]), torch.tensor([False, True]))
         >>> n[0].abs().max().item(), round(n[1].std().item(), 1), torch.equal(n[1, 0], n[1, 2])
@@ -85,7 +85,7 @@ def poisson_noise(
     Returns:
         ``(N, C, H, W)`` noise in ``x``'s dtype and device.
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.noise import poisson_noise
         >>> x = torch.rand(2, 3, 32, 32)
         >>> n = poisson_noise(x, torch.tensor([1.0, 2.0]), torch.tensor([False, True]))
@@ -131,7 +131,7 @@ class RandomNoise(nn.Module):
         ``(N, C, H, W) -> (N, C, H, W)``; ``C`` 1 or 3 when Poisson noise may be drawn. Input in
         ``[0, 1]``; output in ``[0, 1]`` when ``clip``.
 
-    Example:
+    Examples:
         >>> noise = srzoo.create("degradation", "noise", sigma=[1, 30], gray_prob=0.4)
         >>> lr = noise(torch.rand(4, 3, 32, 32), generator=torch.Generator().manual_seed(0))
         >>> lr.shape, 0 <= lr.min().item() <= lr.max().item() <= 1
@@ -197,7 +197,7 @@ def gaussian(
     """The ``gaussian-noise`` degradation: [`RandomNoise`][srzoo_plugins.degradations.noise.RandomNoise] with
     ``gaussian_prob=1``.
 
-    Example:
+    Examples:
         >>> noisy = srzoo.create("degradation", "gaussian-noise", sigma=10)(torch.full((1, 1, 8, 8), 0.5))
         >>> noisy.shape
         torch.Size([1, 1, 8, 8])
@@ -215,7 +215,7 @@ def poisson(
     """The ``poisson-noise`` degradation: [`RandomNoise`][srzoo_plugins.degradations.noise.RandomNoise] with
     ``gaussian_prob=0``.
 
-    Example:
+    Examples:
         >>> srzoo.create("degradation", "poisson-noise", strength=[0.5, 1])(torch.rand(2, 3, 8, 8)).shape
         torch.Size([2, 3, 8, 8])
     """
@@ -225,7 +225,7 @@ def poisson(
 def random_noise(x: torch.Tensor, generator: torch.Generator | None = None, **kwargs: object) -> torch.Tensor:
     """Functional form of [`RandomNoise`][srzoo_plugins.degradations.noise.RandomNoise] (same arguments).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.noise import random_noise
         >>> random_noise(torch.rand(1, 3, 8, 8), gaussian_prob=1.0).shape
         torch.Size([1, 3, 8, 8])

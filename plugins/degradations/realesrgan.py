@@ -80,7 +80,7 @@ class RealESRGAN(nn.Module):
         ``(N, C, H, W) -> (N, C, ceil(H / scale), ceil(W / scale))``, ``C`` 1 or 3, input in
         ``[0, 1]``, output in ``[0, 1]`` (multiples of 1/255 when ``quantize``).
 
-    Example:
+    Examples:
         >>> deg = srzoo.create("degradation", "realesrgan", scale=4)
         >>> lr = deg(torch.rand(2, 3, 64, 64), generator=torch.Generator().manual_seed(0))
         >>> lr.shape, torch.equal(lr, (lr * 255).round() / 255)

@@ -38,7 +38,7 @@ def resize_modes(
     Returns:
         ``(N, C, h, w)``, differentiable in ``x``; not clamped (bicubic overshoots).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.resize import resize_modes
         >>> resize_modes(torch.rand(2, 3, 9, 9), (4, 5), ["area", "bicubic"], torch.tensor([0, 1])).shape
         torch.Size([2, 3, 4, 5])
@@ -81,7 +81,7 @@ class RandomResize(nn.Module):
         ``(N, C, H, W) -> (N, C, h, w)``; with ``range=None`` exactly ``(ceil(H/scale), ceil(W/scale))``.
         Float, any range, not clamped.
 
-    Example:
+    Examples:
         >>> down = srzoo.create("degradation", "resize", scale=4, modes="bicubic")
         >>> down(torch.rand(2, 3, 30, 31)).shape
         torch.Size([2, 3, 8, 8])
@@ -167,7 +167,7 @@ def random_resize(
 ) -> torch.Tensor:
     """Functional form of [`RandomResize`][srzoo_plugins.degradations.resize.RandomResize] (same arguments).
 
-    Example:
+    Examples:
         >>> from srzoo_plugins.degradations.resize import random_resize
         >>> random_resize(torch.rand(1, 3, 16, 16), scale=2).shape
         torch.Size([1, 3, 8, 8])

@@ -55,7 +55,7 @@ def parse_settings(items: Iterable[str], recipe: Recipe, option: str = "--set") 
     kept as a string only where the key takes a string; anywhere else it is an error naming the
     key and the expected type.
 
-    Example:
+    Examples:
         >>> from srzoo.cli._options import parse_settings
         >>> recipe = srzoo.get_recipe("stagegan-x8")
         >>> parse_settings(["sem.dropout_at_inference=False", "train.epochs=10"], recipe)
