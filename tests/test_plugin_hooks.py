@@ -236,7 +236,7 @@ def test_ground_truth_targets_are_those_the_dataset_declares():
     loss = {"loss": "l1", "node": "sr", "target": "semantic"}
     recipe = parse_recipe({**base, "train": {"dataset": "facades", "losses": [loss]}})
     assert recipe.train.losses[0].target == "semantic"
-    assert srzoo.describe("dataset", "facades").metadata["targets"] == ("hr", "lr", "semantic")
+    assert srzoo.describe("dataset", "facades").metadata.targets == ("hr", "lr", "semantic")
     with pytest.raises(
         RecipeError,
         match=r"key 'train.losses\[0\].target': expected a ground-truth key \(hr, lr\), got 'semantic'",
