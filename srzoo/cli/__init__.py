@@ -24,6 +24,7 @@ _COMMANDS: dict[str, str] = {
     "upscale": "srzoo.cli.upscale",
     "data": "srzoo.cli.data",
     "convert": "srzoo.cli.convert",
+    "train": "srzoo.cli.train",
 }
 
 EXIT_USAGE = 2
