@@ -70,7 +70,17 @@ class Distributed:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [device.index] if device.type == "cuda" else None
-        return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=True)
+        return DistributedDataParallel(module, device_ids=ids)
+
+    def sync_buffers(self, module: nn.Module) -> None:
+        """Copy rank 0's buffers (BatchNorm statistics) to every rank.
+
+        DDP broadcasts buffers at the start of each of its forwards, but a network also run outside
+        DDP (a critic scoring the generator's fakes) updates its statistics locally afterwards.
+        """
+        if self.enabled:
+            for buffer in module.buffers():
+                dist.broadcast(buffer.data, src=0)
 
     def barrier(self) -> None:
         if self.enabled:

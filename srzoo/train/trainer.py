@@ -878,6 +878,11 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
 
+    def _sync_buffers(self) -> None:
+        self.dist.sync_buffers(self.model)
+        for critic in self.critics.values():
+            self.dist.sync_buffers(critic.network)
+
     def _fingerprint(self) -> str:
         return ckpt.architecture_fingerprint(
             self.model.state_dict(), *(c.network.state_dict() for c in self.critics.values())
@@ -885,6 +890,7 @@ class Trainer:
 
     def save_checkpoint(self) -> Path | None:
         """Save the full training state (rank 0 writes; every rank contributes its RNG state)."""
+        self._sync_buffers()
         rng_meta, rng_tensors = ckpt.capture_rng(f"rng/{self.dist.rank}")
         gathered = self.dist.gather_objects((rng_meta, {k: v.cpu() for k, v in rng_tensors.items()}))
         if not self.dist.is_main:
