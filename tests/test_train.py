@@ -180,7 +180,7 @@ def test_checkpoint_files_never_unpickle(facades, tmp_path):
 
     tensors = load_file(str(result.checkpoint / "state.safetensors"))
     assert {"rng/0/torch", "critic/d0/model.0.weight"} <= tensors.keys()
-    assert any(k.startswith("optim/sem/") and k.endswith("/exp_avg") for k in tensors)
+    assert any(k.startswith("optim/generators/") and k.endswith("/exp_avg") for k in tensors)
     meta = json.loads((result.checkpoint / "state.json").read_text())
     assert meta["recipe"] == "stagegan-x4" and meta["format"] == ckpt.FORMAT
 
@@ -268,9 +268,9 @@ def test_srcnn_mse_on_y_with_lr_multipliers(photos, tmp_path):
         patch_size=32,
         progress=False,
     )
-    groups = trainer.optimizers["sr"].param_groups
+    groups = trainer.optimizers["generators"].param_groups
     assert sorted(g["base_lr"] for g in groups) == pytest.approx([1e-5, 1e-4])
-    assert type(trainer.optimizers["sr"]).__name__ == "SGD"
+    assert type(trainer.optimizers["generators"]).__name__ == "SGD"
     result = trainer.fit()
     assert result.weights.is_file() and "sr.mse" in _rows(tmp_path / "run")[0]
     assert not (tmp_path / "run" / "validation.jsonl").exists()  # no held-out folder given
@@ -400,6 +400,27 @@ def test_resume_refuses_another_recipe_or_architecture(facades, photos, tmp_path
     assert code == 2 and "holds another architecture" in err
     code, err = _cli(capsys, "srcnn-x4", *args)
     assert code == 2 and "pass --resume" in err
+
+
+def test_resume_takes_the_learning_rate_from_the_recipe_as_given(photos, tmp_path, capsys):
+    args = ["--data", str(photos), "--out", str(tmp_path / "run"), "--batch-size", "2", "--patch-size", "32"]
+    assert _cli(capsys, "srcnn-x4", *args, "--max-steps", "1", "--log-every", "1")[0] == 0
+    assert (
+        _cli(
+            capsys,
+            "srcnn-x4",
+            *args,
+            "--max-steps",
+            "2",
+            "--log-every",
+            "1",
+            "--resume",
+            "--set",
+            "train.optimizer.lr=5e-5",
+        )[0]
+        == 0
+    )
+    assert [r["lr/sr"] for r in _rows(tmp_path / "run")] == pytest.approx([1e-4, 5e-5])
 
 
 def test_options_are_checked():

@@ -160,8 +160,10 @@ def _override_critics(recipe: Recipe, overrides: Mapping[str, Any]) -> Recipe:
 
 
 def _make_optimizer(
-    spec: Optimizer, named: list[tuple[str, nn.Parameter]], where: str, source: str
+    spec: Optimizer, networks: Mapping[str, list[tuple[str, nn.Parameter]]], where: str, source: str
 ) -> torch.optim.Optimizer:
+    """One optimiser over several networks: a parameter group per network and lr multiplier, each
+    tagged with its ``network`` name (for per-network learning rates, clipping and logging)."""
     classes = {name.lower(): obj for name, obj in vars(torch.optim).items() if isinstance(obj, type)}
     cls = classes.get(spec.name.lower())
     if cls is None or not issubclass(cls, torch.optim.Optimizer):
@@ -176,15 +178,19 @@ def _make_optimizer(
         kwargs["momentum"] = spec.momentum
     if "weight_decay" in accepted:
         kwargs["weight_decay"] = spec.weight_decay
-    groups: dict[float, list[nn.Parameter]] = {}
-    for name, param in named:
-        matches = [p for p in spec.lr_multipliers if name == p or name.startswith(p + ".")]
-        factor = spec.lr_multipliers[max(matches, key=len)] if matches else 1.0
-        groups.setdefault(factor, []).append(param)
-    param_groups = [
-        {"params": params, "lr": spec.lr * factor, "base_lr": spec.lr * factor}
-        for factor, params in groups.items()
-    ]
+    if "fused" in accepted and all(p.is_floating_point() for named in networks.values() for _, p in named):
+        kwargs["fused"] = True  # one kernel per step instead of a loop over tensors (CPU and CUDA)
+    param_groups = []
+    for network, named in networks.items():
+        groups: dict[float, list[nn.Parameter]] = {}
+        for name, param in named:
+            matches = [p for p in spec.lr_multipliers if name == p or name.startswith(p + ".")]
+            factor = spec.lr_multipliers[max(matches, key=len)] if matches else 1.0
+            groups.setdefault(factor, []).append(param)
+        param_groups += [
+            {"params": params, "lr": spec.lr * factor, "base_lr": spec.lr * factor, "network": network}
+            for factor, params in groups.items()
+        ]
     return cls(param_groups, **kwargs)
 
 
@@ -256,17 +262,20 @@ class Trainer:
             for critic in self.critics.values():
                 critic.network.to(memory_format=torch.channels_last)
 
-        self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        for name in self.generators:
-            named = [(f"stages.{name}.{k}", p) for k, p in self.model.stages[name].named_parameters()]
-            self.optimizers[name] = _make_optimizer(
-                spec.optimizer, named, "train.optimizer", self.recipe.source
-            )
-        critic_spec = spec.critic_optimizer or spec.optimizer
-        for name, critic in self.critics.items():
-            named = [(f"{name}.{k}", p) for k, p in critic.network.named_parameters()]
-            self.optimizers[name] = _make_optimizer(
-                critic_spec, named, "train.critic_optimizer", self.recipe.source
+        generators = {
+            name: [(f"stages.{name}.{k}", p) for k, p in self.model.stages[name].named_parameters()]
+            for name in self.generators
+        }
+        self.optimizers: dict[str, torch.optim.Optimizer] = {
+            "generators": _make_optimizer(spec.optimizer, generators, "train.optimizer", self.recipe.source)
+        }
+        if self.critics:
+            critics = {
+                name: [(f"{name}.{k}", p) for k, p in critic.network.named_parameters()]
+                for name, critic in self.critics.items()
+            }
+            self.optimizers["critics"] = _make_optimizer(
+                spec.critic_optimizer or spec.optimizer, critics, "train.critic_optimizer", self.recipe.source
             )
         fp16 = options.precision == "fp16"
         self.scalers = {
@@ -535,30 +544,8 @@ class Trainer:
             outputs, pyramids = self._forward(targets["lr"], phase, nodes)
         ok = True
         critics = [c for c in self.critics.values() if c.spec.judges in active]
-        scaler = self.scalers["critics"]
-        for critic in critics:
-            name = critic.spec.name
-            critic.network.requires_grad_(True)
-            optimizer = self.optimizers[name]
-            for _ in range(self.spec.critic_steps):
-                with self._autocast():
-                    run = self._critic_train[name]
-                    real = run(critic_input(critic.spec, outputs, targets[critic.spec.target]))
-                    fake = run(critic_input(critic.spec, outputs, outputs[critic.spec.judges].detach()))
-                    loss = 0.5 * (critic.gan(real, True) + critic.gan(fake, False))
-                record[name] = loss.detach()
-                record[f"d_real/{name}"] = _judgement(real, critic.vanilla)
-                record[f"d_fake/{name}"] = _judgement(fake, critic.vanilla)
-                if not self.dist.all_ok(bool(torch.isfinite(loss.detach()))):
-                    ok = False
-                    optimizer.zero_grad(set_to_none=True)
-                    break
-                scaler.scale(loss).backward()
-                record[f"grad_norm/{name}"] = self._clip(critic.network, optimizer, scaler)
-                scaler.step(optimizer)
-                scaler.update()
-                optimizer.zero_grad(set_to_none=True)
-            critic.network.requires_grad_(False)
+        if critics:
+            ok = self._critic_update(critics, outputs, targets, record)
 
         with self._autocast():
             total: torch.Tensor | None = None
@@ -580,30 +567,71 @@ class Trainer:
                 total = weighted if total is None else total + weighted
         assert total is not None
         finite = bool(torch.isfinite(torch.stack([v.float() for v in record.values()])).all())
+        optimizer = self.optimizers["generators"]
         if not self.dist.all_ok(finite and ok):
-            for name in phase.generators:
-                self.optimizers[name].zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             record["_ok"] = torch.zeros(())
             return record
         scaler = self.scalers["generators"]
         scaler.scale(total).backward()
+        scaler.unscale_(optimizer)
         for name in phase.generators:
-            record[f"grad_norm/{name}"] = self._clip(self.model.stages[name], self.optimizers[name], scaler)
-        for name in phase.generators:
-            scaler.step(self.optimizers[name])
+            record[f"grad_norm/{name}"] = self._clip(self.model.stages[name])
+        scaler.step(optimizer)
         scaler.update()
-        for name in phase.generators:
-            self.optimizers[name].zero_grad(set_to_none=True)
+        optimizer.zero_grad(set_to_none=True)
         if self.ema is not None:
             self.ema.update(self.model)
         record["_ok"] = torch.ones(())
         return record
 
-    def _clip(
-        self, module: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler
-    ) -> torch.Tensor:
-        """Unscale, clip to ``train.grad_clip`` (if set) and return the gradient norm before clipping."""
-        scaler.unscale_(optimizer)
+    def _critic_update(
+        self,
+        critics: list[CriticSpec],
+        outputs: Mapping[str, torch.Tensor],
+        targets: Mapping[str, torch.Tensor],
+        record: dict[str, torch.Tensor],
+    ) -> bool:
+        """``critic_steps`` updates of the active critics (their losses summed: one backward, one
+        optimiser step; the critics share no parameters, so each gets exactly its own gradient).
+        Returns whether the losses were finite (else nothing was applied)."""
+        optimizer = self.optimizers["critics"]
+        scaler = self.scalers["critics"]
+        for critic in critics:
+            critic.network.requires_grad_(True)
+        try:
+            for _ in range(self.spec.critic_steps):
+                total: torch.Tensor | None = None
+                with self._autocast():
+                    for critic in critics:
+                        name = critic.spec.name
+                        run = self._critic_train[name]
+                        real = run(critic_input(critic.spec, outputs, targets[critic.spec.target]))
+                        fake = run(critic_input(critic.spec, outputs, outputs[critic.spec.judges].detach()))
+                        loss = 0.5 * (critic.gan(real, True) + critic.gan(fake, False))
+                        record[name] = loss.detach()
+                        record[f"d_real/{name}"] = _judgement(real, critic.vanilla)
+                        record[f"d_fake/{name}"] = _judgement(fake, critic.vanilla)
+                        total = loss.float() if total is None else total + loss.float()
+                assert total is not None
+                if not self.dist.all_ok(bool(torch.isfinite(total.detach()))):
+                    optimizer.zero_grad(set_to_none=True)
+                    return False
+                scaler.scale(total).backward()
+                scaler.unscale_(optimizer)
+                for critic in critics:
+                    record[f"grad_norm/{critic.spec.name}"] = self._clip(critic.network)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+        finally:
+            for critic in critics:
+                critic.network.requires_grad_(False)
+        return True
+
+    def _clip(self, module: nn.Module) -> torch.Tensor:
+        """Clip ``module``'s (unscaled) gradient to ``train.grad_clip`` if set; its norm before clipping
+        (computed on logging steps only when not clipping)."""
         params = [p for p in module.parameters() if p.grad is not None]
         if not params:
             return torch.zeros(())
@@ -616,11 +644,11 @@ class Trainer:
     def _apply_lr(self, phase: Phase, step: int) -> dict[str, float]:
         local_epoch = ((step - phase.start) * phase.speed) // max(1, self.steps_per_epoch)
         factor = lr_factor(self.spec.schedule, local_epoch)
-        rates = {}
-        for name, optimizer in self.optimizers.items():
+        rates: dict[str, float] = {}
+        for optimizer in self.optimizers.values():
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * factor
-            rates[f"lr/{name}"] = optimizer.param_groups[0]["lr"]
+                rates.setdefault(f"lr/{group['network']}", group["lr"])
         return rates
 
     # ------------------------------------------------------------------ the loop
@@ -967,9 +995,13 @@ class Trainer:
         if self.ema is not None:
             self.ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema/")})
         for name, optimizer in self.optimizers.items():
+            # the recipe as given now sets the rates (e.g. SRGAN's drop: --set train.optimizer.lr=1e-5)
+            rates = [group["base_lr"] for group in optimizer.param_groups]
             optimizer.load_state_dict(
                 ckpt.unflatten_optimizer(f"optim/{name}", meta["optimizers"][name], tensors)
             )
+            for group, rate in zip(optimizer.param_groups, rates, strict=True):
+                group["base_lr"] = rate
         for name, scaler in self.scalers.items():
             scaler.load_state_dict(meta["scalers"][name])
         self.batches.load_state_dict(
