@@ -128,20 +128,21 @@ def measure(scale: int, width: int, precision: str, rounds: int, root: Path) -> 
         engine()
         plain()
     times: dict[str, list[float]] = {"engine": [], "plain": []}
-    for _ in range(rounds):
-        for name, fn in (("plain", plain), ("engine", engine)):
+    for index in range(rounds):
+        order = (("plain", plain), ("engine", engine))
+        for name, fn in order if index % 2 == 0 else order[::-1]:  # alternate who goes first
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
-    engine_s = statistics.median(times["engine"])
-    plain_s = statistics.median(times["plain"])
+    ratios = [p / e for p, e in zip(times["plain"], times["engine"], strict=True)]
     return {
         "precision": precision,
         "width": width,
         "scale": scale,
-        "engine_s": engine_s,
-        "plain_s": plain_s,
-        "ratio_plain_over_engine": plain_s / engine_s,
+        "engine_s": statistics.median(times["engine"]),
+        "plain_s": statistics.median(times["plain"]),
+        # the median of paired per-round ratios: robust to a machine whose load changes over the run
+        "ratio_plain_over_engine": statistics.median(ratios),
     }
 
 
