@@ -432,3 +432,39 @@ def test_options_are_checked():
 
 def test_srzoo_train_is_callable_and_trainer_is_exported():
     assert callable(srzoo.train) and srzoo.Trainer is Trainer
+
+
+@pytest.mark.shared_data
+def test_narrow_stagegan_on_eight_facades_images(data_dir, tmp_path, capsys):
+    import shutil
+
+    for split, count in (("train", 8), ("test", 1)):
+        (tmp_path / "facades" / split).mkdir(parents=True)
+        for index in range(1, count + 1):
+            shutil.copy(data_dir / "facades" / split / f"{index}.jpg", tmp_path / "facades" / split)
+    widths = [f"{k}={v}" for k, v in TINY_STAGEGAN.items()]
+    args = ["--data", str(tmp_path / "facades"), "--out", str(tmp_path / "run"), "--max-steps", "8"]
+    args += ["--patch-size", "64", "--log-every", "1", "--val-images", "1"]
+    code, err = _cli(capsys, "stagegan-x4", *args, *[x for w in widths for x in ("--set", w)])
+    assert code == 0, err
+    assert [r["step"] for r in _rows(tmp_path / "run")] == list(range(1, 9))
+    # on one repeated real batch, every stage's L1 falls
+    fast = {**TINY_STAGEGAN, "train.optimizer.lr": 2e-3, "train.critic_optimizer.lr": 2e-3}
+    trainer = Trainer(
+        "stagegan-x4",
+        data=tmp_path / "facades",
+        out=tmp_path / "again",
+        patch_size=64,
+        max_steps=1,
+        val="",
+        overrides=fast,
+        progress=False,
+    )
+    batch = trainer.batches(next(iter(trainer.loader)))
+    phase = trainer.phases[0]
+    trainer._set_phase_modes(phase)
+    first = trainer.train_step(batch, phase)
+    for _ in range(14):
+        last = trainer.train_step(batch, phase)
+    for name in ("sem.l1", "s2.l1", "sr.l1"):
+        assert float(last[name]) < 0.8 * float(first[name]), name
