@@ -216,11 +216,46 @@ def test_full_disk_keeps_the_previous_checkpoint(facades, tmp_path, monkeypatch)
     assert meta["step"] == 1 and model
 
 
-def test_sigint_saves_a_checkpoint_and_stops(facades, tmp_path):
-    trainer = _stagegan(facades, tmp_path / "run", max_steps=5)
-    result = trainer.fit(on_step=lambda t: os.kill(os.getpid(), signal.SIGINT) if t.step == 2 else None)
-    assert result.interrupted and result.step == 2 and result.checkpoint.is_dir()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_saves_a_checkpoint_and_stops(facades, tmp_path, sig):
+    before = signal.getsignal(sig)
+    trainer = _stagegan(facades, tmp_path / "run", max_steps=5, val="")
+    result = trainer.fit(on_step=lambda t: os.kill(os.getpid(), sig) if t.step == 2 else None)
+    assert result.interrupted and result.step == 2 and result.checkpoint.name == "step-00000002"
+    assert result.weights is None and not (tmp_path / "run" / "model.safetensors").exists()
+    assert signal.getsignal(sig) is before
+
+
+def test_critic_steps_and_ema(facades, tmp_path):
+    trainer = _stagegan(
+        facades,
+        tmp_path / "run",
+        max_steps=2,
+        val="",
+        overrides={"train.critic_steps": 2, "train.ema_decay": 0.5},
+    )
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    result = trainer.fit()
+    steps = lambda name: {float(s["step"]) for s in trainer.optimizers[name].state.values()}
+    assert steps("generators") == {2.0} and steps("critics") == {4.0}
+    exported = srzoo.build(tmp_path / "run" / "recipe.toml", weights=result.weights).state_dict()
+    raw = trainer.model.state_dict()
+    key = next(k for k in raw if k.startswith("stages.sr.") and k.endswith("weight") and raw[k].ndim == 4)
+    # two updates with decay 0.5: shadow = 0.25 start + 0.25 w1 + 0.5 w2; buffers are copied as they are
+    assert not torch.equal(exported[key], raw[key]) and not torch.equal(exported[key], start[key])
+    bn = next(k for k in raw if k.endswith("running_mean"))
+    assert torch.equal(exported[bn], raw[bn])
+
+
+def test_learning_rate_schedules():
+    from srzoo.recipe import Schedule
+    from srzoo.train.schedule import lr_factor
+
+    step = Schedule("step", step_epochs=50, gamma=0.5)
+    assert [lr_factor(step, e) for e in (0, 49, 50, 100, 149)] == [1.0, 1.0, 0.5, 0.25, 0.25]
+    linear = Schedule("linear-decay", constant_epochs=2, decay_epochs=3)
+    assert [lr_factor(linear, e) for e in range(6)] == pytest.approx([1, 1, 0.75, 0.5, 0.25, 0.0])
+    assert lr_factor(Schedule(), 10**6) == 1.0
 
 
 # ------------------------------------------------------------------ health, devices

@@ -35,11 +35,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--val", metavar="PATH", help="held-out images (default: a Facades folder's test/); '' disables"
     )
     parser.add_argument(
-        "--val-every", type=int, metavar="N", help="validate every N steps (default: every epoch)"
+        "--val-every",
+        type=int,
+        metavar="N",
+        help="validate every N steps (default: every epoch, at least 500 steps apart)",
     )
     parser.add_argument("--val-images", type=int, default=8, metavar="N", help="held-out images scored (8)")
     parser.add_argument(
-        "--checkpoint-every", type=int, metavar="N", help="checkpoint every N steps (default: every epoch)"
+        "--checkpoint-every", type=int, metavar="N", help="checkpoint every N steps (default: as --val-every)"
     )
     parser.add_argument(
         "--keep", type=int, default=2, metavar="K", help="checkpoints kept besides the best (2)"

@@ -29,9 +29,10 @@ class TrainOptions:
         log_every: write a ``metrics.jsonl`` row every this many steps.
         val: the held-out images (a folder); ``None``: the sibling ``test/`` split of a Facades
             folder, if there is one; ``""`` disables validation.
-        val_every: validate every this many steps; ``None``: at the end of every epoch.
+        val_every: validate every this many steps; ``None``: every epoch, or every few epochs when
+            they are shorter than 500 steps (the first whole number of epochs of at least 500 steps).
         val_images: how many held-out images are scored (the first ones, in natural order).
-        checkpoint_every: save a checkpoint every this many steps; ``None``: every epoch.
+        checkpoint_every: save a checkpoint every this many steps; ``None``: as ``val_every``.
         keep: checkpoints kept (the newest; the best by ``best_metric`` is kept besides).
         best_metric: the validation metric selecting ``best.safetensors`` (higher is better).
         seed: seeds python, numpy, torch and the data order.

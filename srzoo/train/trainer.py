@@ -60,6 +60,8 @@ __all__ = ["Phase", "TrainResult", "Trainer", "TrainingDiverged", "train"]
 
 VAL_METRICS = ("psnr", "ssim", "gsm")
 GRID_ROWS = 4
+MIN_INTERVAL = 500
+"""Default validation and checkpoint interval: whole epochs, at least this many steps."""
 
 
 class TrainingDiverged(SrzooError):
@@ -308,6 +310,9 @@ class Trainer:
             raise InputError(
                 f"{self.run_dir}: already holds a run's checkpoints; pass --resume to continue it or choose another --out"
             )
+        elif self.dist.is_main:  # a fresh run: rows of an earlier attempt that saved no checkpoint go
+            self.metrics.truncate_after(0)
+            self.validations.truncate_after(0)
 
     # ------------------------------------------------------------------ setup helpers
 
@@ -700,8 +705,9 @@ class Trainer:
         if self.dist.is_main:
             self._write_run_files()
         self._logging_now = False
-        checkpoint_every = self.options.checkpoint_every
-        val_every = self.options.val_every
+        default_every = self.steps_per_epoch * -(-MIN_INTERVAL // self.steps_per_epoch)
+        checkpoint_every = self.options.checkpoint_every or default_every
+        val_every = self.options.val_every or default_every
         interrupted = False
         phase = self.phase_at(self.step)
         self._set_phase_modes(phase)
@@ -740,14 +746,11 @@ class Trainer:
                     if self.position == self.steps_per_epoch:
                         self.epoch += 1
                         self.position = 0
-                    epoch_end = self.position == 0
                     if on_step is not None:
                         on_step(self)
                     stop = self.dist.any_flag(self._stop is not None)
                     done = self.step >= self.total_steps
-                    if (val_every and self.step % val_every == 0) or (
-                        val_every is None and epoch_end and not done
-                    ):
+                    if self.step % val_every == 0 and not done:  # the end validates anyway
                         self.validate()
                     if stop:
                         interrupted = True
@@ -755,9 +758,7 @@ class Trainer:
                         break
                     if done:
                         break
-                    due = (checkpoint_every and self.step % checkpoint_every == 0) or (
-                        checkpoint_every is None and epoch_end
-                    )
+                    due = self.step % checkpoint_every == 0
                     if due and self.bad_steps == 0:  # the last checkpoint stays the last good one
                         self.save_checkpoint()
                     if self.position == 0:
