@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from .. import api
-from .._imageops import to_range
 from ..errors import InputError, RecipeError, SrzooError
 from ..recipe import Critic, LossTerm, Recipe
 
@@ -123,20 +122,3 @@ def luma(rgb: torch.Tensor) -> torch.Tensor:
     """MATLAB ``rgb2ycbcr``'s Y of ``(N, 3, H, W)`` RGB in ``[0, 1]``: ``(N, 1, H, W)`` in ``[16, 235]/255``."""
     weights = torch.tensor([65.481, 128.553, 24.966], dtype=rgb.dtype, device=rgb.device) / 255.0
     return (rgb * weights.view(1, 3, 1, 1)).sum(dim=1, keepdim=True) + 16.0 / 255.0
-
-
-def pyramid_targets(
-    hr: torch.Tensor, sizes: list[tuple[int, int]], resize: Callable[[torch.Tensor, int], torch.Tensor]
-) -> list[torch.Tensor]:
-    """``hr`` resized to every pyramid level (``resize(hr, factor)`` for levels below the top)."""
-    top = hr.shape[-2:]
-    out = []
-    for size in sizes:
-        factor = top[0] // size[0]
-        out.append(hr if factor == 1 else resize(hr, factor))
-    return out
-
-
-def target_in_range(value: torch.Tensor, recipe: Recipe) -> torch.Tensor:
-    """A ground-truth image from ``[0, 1]`` into the recipe's internal range."""
-    return to_range(value, *recipe.value_range)

@@ -968,8 +968,9 @@ class Trainer:
                 f"{self.run_dir}: no checkpoint to resume from; run without --resume to start a new run"
             )
         self._load_checkpoint(latest)
-        self.metrics.truncate_after(self.step) if self.dist.is_main else None
-        self.validations.truncate_after(self.step) if self.dist.is_main else None
+        if self.dist.is_main:  # rows logged after the checkpoint are logged again
+            self.metrics.truncate_after(self.step)
+            self.validations.truncate_after(self.step)
 
     def _load_checkpoint(self, path: Path) -> None:
         model_state, tensors, meta = self.store.load(path)
