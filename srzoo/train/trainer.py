@@ -401,6 +401,7 @@ class Trainer:
             pin_memory=self.device.type == "cuda",
             drop_last=True,
             persistent_workers=False,
+            worker_init_fn=_ignore_interrupts,
             # the loader's own generator: creating an iterator must not draw from the global RNG
             generator=torch.Generator().manual_seed(self.options.seed),
         )
@@ -1027,6 +1028,11 @@ def _judgement(logits: torch.Tensor, vanilla: bool) -> torch.Tensor:
     """Mean D output: the probability of "real" for BCE critics, the raw logit mean otherwise."""
     values = logits.detach().float()
     return (torch.sigmoid(values) if vanilla else values).mean()
+
+
+def _ignore_interrupts(worker_id: int) -> None:
+    """Data workers leave Ctrl-C to the main process, which finishes the step and saves a checkpoint."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _has_params(module: nn.Module) -> bool:
