@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .inference import optimize_for_inference
     from .model import SRModel
     from .recipe import Recipe, load_recipe
+    from .train import Trainer, train
     from .weights import load_weights, save_weights
 
 _LAZY: dict[str, str] = {
@@ -56,6 +57,8 @@ _LAZY: dict[str, str] = {
     "load_recipe": "srzoo.recipe",
     "load_weights": "srzoo.weights",
     "save_weights": "srzoo.weights",
+    "train": "srzoo.train",  # the package is callable: srzoo.train(recipe, data, out, ...)
+    "Trainer": "srzoo.train",
     "SrzooError": "srzoo.errors",
     "UnknownNameError": "srzoo.errors",
     "DuplicateNameError": "srzoo.errors",
@@ -71,7 +74,8 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'srzoo' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value
 

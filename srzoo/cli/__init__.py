@@ -26,6 +26,7 @@ _COMMANDS: dict[str, str] = {
     "demo": "srzoo.cli.demo",
     "upscale": "srzoo.cli.upscale",
     "convert": "srzoo.cli.convert",
+    "train": "srzoo.cli.train",
 }
 
 EXIT_USAGE = 2

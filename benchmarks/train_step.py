@@ -1,0 +1,172 @@
+"""Benchmark: one Stage-GAN training step of ``srzoo.Trainer`` against a plain eager PyTorch loop of
+the same math, in one run, on the CPU (fp32 and bf16 autocast).
+
+The plain loop is what a user would write by hand: MR = bicubic(LR); 3 generator forwards; for each
+of the 3 critics a forward on the real and on the detached fake with BCE-with-logits; one backward
+and one Adam step for the critics; the generator loss (3 × (cGAN + 100 · L1)) through the frozen
+critics; one backward and one Adam step for the generators. The engine runs the recipe's graph with
+the same networks, losses and batch (``Trainer.train_step`` on a prepared device batch).
+
+    python benchmarks/train_step.py                  # widths 16 (default), fp32 and bf16
+    python benchmarks/train_step.py --width 64       # the paper's widths (~2 s per step here)
+    python benchmarks/train_step.py --rounds 3 --width 4 --scale 4   # a quick smoke run
+
+Rounds alternate between the two variants so that a busy machine slows both alike; the script prints
+the median seconds per step of each and the ratio plain / engine (>= 1.0: the engine adds no overhead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def _facades(folder: Path, count: int = 2) -> Path:
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(1, count + 1):
+        pixels = rng.integers(0, 256, (256, 512, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"{index}.jpg", quality=95)
+    return folder
+
+
+def _overrides(width: int) -> dict[str, int]:
+    names = {"sem.ngf": width, "s2.ngf": width, "sr.ngf": width}
+    names.update({"d0.ndf": width, "d1.ndf": width, "d2.ndf": width})
+    return names
+
+
+def build(scale: int, width: int, precision: str, root: Path):
+    """The engine (a Trainer), a plain loop over deep copies of its networks, and one device batch."""
+    import copy
+
+    from srzoo.train import Trainer
+
+    trainer = Trainer(
+        f"stagegan-x{scale}",
+        data=root / "train",
+        out=root / f"run-{precision}-{time.monotonic_ns()}",
+        max_steps=1,
+        val="",
+        precision=precision,
+        progress=False,
+        overrides=_overrides(width) if width != 64 else {},
+    )
+    batch = trainer.batches(next(iter(trainer.loader)))
+    phase = trainer.phases[0]
+    trainer._set_phase_modes(phase)
+
+    model = copy.deepcopy(trainer.model).train()
+    up = model.stages["mr"]
+    g0, g1, g2 = model.stages["sem"], model.stages["s2"], model.stages["sr"]
+    d0, d1, d2 = (copy.deepcopy(trainer.critics[n].network).train() for n in ("d0", "d1", "d2"))
+    opt_g = torch.optim.Adam(
+        [*g0.parameters(), *g1.parameters(), *g2.parameters()], lr=2e-4, betas=(0.5, 0.999)
+    )
+    opt_d = torch.optim.Adam(
+        [*d0.parameters(), *d1.parameters(), *d2.parameters()], lr=2e-4, betas=(0.5, 0.999)
+    )
+    lr_img, hr, sem_gt = (batch[k] * 2 - 1 for k in ("lr", "hr", "semantic"))
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
+        return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
+
+    def plain_step() -> float:
+        with autocast:
+            mr = up(lr_img)
+            sem = g0(mr)
+            s2 = g1(torch.cat([mr, sem], 1))
+            sr = g2(s2)
+        judged = [
+            (d0, [mr], sem, sem_gt),
+            (d1, [mr, sem.detach()], s2, hr),
+            (d2, [s2.detach()], sr, hr),
+        ]
+        for d, _, _, _ in judged:
+            d.requires_grad_(True)
+        with autocast:
+            loss_d = sum(
+                0.5
+                * (bce(d(torch.cat([*c, real], 1)), True) + bce(d(torch.cat([*c, fake.detach()], 1)), False))
+                for d, c, fake, real in judged
+            )
+        loss_d.backward()
+        opt_d.step()
+        opt_d.zero_grad(set_to_none=True)
+        for d, _, _, _ in judged:
+            d.requires_grad_(False)
+        with autocast:
+            loss_g = sum(
+                bce(d(torch.cat([*c, fake], 1)), True) + 100 * F.l1_loss(fake.float(), real)
+                for d, c, fake, real in judged
+            )
+        loss_g.backward()
+        opt_g.step()
+        opt_g.zero_grad(set_to_none=True)
+        return float(loss_g.detach())
+
+    def engine_step() -> float:
+        record = trainer.train_step(batch, phase)
+        return float(record["sr.l1"])
+
+    return engine_step, plain_step
+
+
+def measure(scale: int, width: int, precision: str, rounds: int, root: Path) -> dict[str, float]:
+    engine, plain = build(scale, width, precision, root)
+    for _ in range(2):  # warm-up: allocator, oneDNN primitives
+        engine()
+        plain()
+    times: dict[str, list[float]] = {"engine": [], "plain": []}
+    for index in range(rounds):
+        order = (("plain", plain), ("engine", engine))
+        for name, fn in order if index % 2 == 0 else order[::-1]:  # alternate who goes first
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    ratios = [p / e for p, e in zip(times["plain"], times["engine"], strict=True)]
+    return {
+        "precision": precision,
+        "width": width,
+        "scale": scale,
+        "engine_s": statistics.median(times["engine"]),
+        "plain_s": statistics.median(times["plain"]),
+        # the median of paired per-round ratios: robust to a machine whose load changes over the run
+        "ratio_plain_over_engine": statistics.median(ratios),
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict[str, float]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=16, help="ngf and ndf of every network (64 = the paper)")
+    parser.add_argument("--scale", type=int, default=8, choices=(4, 8))
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--precision", default="fp32,bf16", help="comma-separated: fp32, bf16")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _facades(root / "train")
+        for precision in args.precision.split(","):
+            torch.manual_seed(0)
+            result = measure(args.scale, args.width, precision, args.rounds, root)
+            results.append(result)
+            print(json.dumps(result))
+    return results
+
+
+if __name__ == "__main__":
+    main()
