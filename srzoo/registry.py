@@ -148,7 +148,7 @@ class Registry:
     def _table(self, kind: str) -> Mapping[str, Entry | _Conflict]:
         try:
             return MappingProxyType(self._tables[kind])
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable kind such as a list
             raise UnknownNameError("kind", kind, KINDS) from None
 
 
