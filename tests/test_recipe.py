@@ -663,6 +663,34 @@ def test_info_reads_files_and_settings(tmp_path: Path, capsys):
     assert "nope.toml: cannot read the recipe" in capsys.readouterr().err
 
 
+def test_a_derived_input_multiple_too_large_to_use_is_refused_naming_the_node(tmp_path: Path, capsys):
+    from srzoo.cli import main
+
+    def unet_recipe(num_downs: int) -> Path:
+        return _write(
+            tmp_path,
+            f"deep-{num_downs}",
+            f'name = "deep-{num_downs}"\nscale = 2\n'
+            '[[nodes]]\nname = "mr"\ndegradation = "bicubic"\nargs = { scale = 2, direction = "up" }\n'
+            f'[[nodes]]\nname = "sr"\ngenerator = "unet"\ninputs = ["mr"]\nargs = {{ num_downs = {num_downs}, ngf = 1 }}\n',
+        )
+
+    with pytest.raises(RecipeError) as caught:
+        srzoo.build(unet_recipe(14))
+    assert str(caught.value).endswith(
+        "key 'nodes[1]': node 'sr': generator 'unet' needs LR inputs padded to multiples of 8192 pixels "
+        "(at most 4096 is usable); check its arguments (e.g. a U-Net's num_downs)"
+    )
+    assert main(["info", str(unet_recipe(14))]) == 2
+    assert "multiples of 8192 pixels" in capsys.readouterr().err
+    # usable, but counting FLOPs would run a 4096x4096 output: the count is skipped, not attempted
+    assert main(["info", str(unet_recipe(12))]) == 0
+    assert (
+        "FLOPs per 256×256 output not counted: the input multiple (2048 LR pixels) makes it a 4096×4096 "
+        "computation" in " ".join(capsys.readouterr().out.split())
+    )
+
+
 def test_info_shows_typed_metadata(capsys):
     from srzoo.cli import main
 
