@@ -610,6 +610,11 @@ def test_settings_are_typed(item, value):
             r"^--set weights=w.safetensors: 'weights' is not a recipe key; use --weights PATH$",
         ),
         ("sem.ngf", r"^--set 'sem.ngf': expected KEY=VALUE$"),
+        (
+            "value_range=[0,1,2]",
+            r"^--set value_range=\[0,1,2\]: expected a list of 2 numbers, got list \[0, 1, 2\]$",
+        ),
+        ("train.optimizer.betas=0.9", r"expected a list of 2 numbers, got float 0.9$"),
     ],
 )
 def test_bad_settings_give_one_line(item, message):
