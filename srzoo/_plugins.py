@@ -425,6 +425,8 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
     Raises:
         SrzooError: a plugin of that name is already registered.
     """
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise SrzooError(f"a plugin's name must be a non-empty string, got {type(name).__name__} {name!r}")
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     with _lock:
         loaded = state()

@@ -515,6 +515,32 @@ def test_builtin_variants_are_a_few_lines():
             srzoo.WeightsError,
             r"weights must be a path .* got int 123",
         ),
+        (lambda: srzoo.load_recipe(5), RecipeError, r"^a recipe file is a path to a \.toml file, got int 5$"),
+        (
+            lambda: srzoo.load_weights(srzoo.build("bicubic-x4"), 5),
+            srzoo.WeightsError,
+            r"^weights must be a path to a weights file, got int 5$",
+        ),
+        (
+            lambda: srzoo.save_weights(srzoo.build("bicubic-x4"), None),
+            srzoo.WeightsError,
+            r"^weights must be a path to a weights file, got NoneType None$",
+        ),
+        (
+            lambda: srzoo.load_weights(5, "w.safetensors"),
+            srzoo.InputError,
+            r"^load_weights expects an srzoo\.SRModel, got int$",
+        ),
+        (
+            lambda: srzoo.save_weights("model", "w.safetensors"),
+            srzoo.InputError,
+            r"^save_weights expects an nn\.Module \(e\.g\. an srzoo\.SRModel\), got str$",
+        ),
+        (
+            lambda: srzoo.register_plugin(object(), 5),
+            srzoo.SrzooError,
+            r"^a plugin's name must be a non-empty string, got int 5$",
+        ),
         (
             lambda: srzoo.build("bicubic-x4", scale=10**9),
             RecipeError,
