@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from . import _plugins
+from ._atomic import atomic_write
 from .errors import InputError, WeightsError
 from .registry import Entry
 
@@ -62,18 +62,8 @@ def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, str]
     path = weights_path(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     data = save(state, metadata=dict(metadata or {}))
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: handle.write(data))
     except OSError as exc:
         raise WeightsError(f"{path}: cannot write the weights ({exc.strerror or exc})") from None
     return path
