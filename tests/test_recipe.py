@@ -487,6 +487,20 @@ def test_variant_drops_adds_and_replaces(tmp_path: Path):
             'base = "bicubic-x4"\n[[nodes]]\nname = "sr"\ndrop = "yes"',
             r"key 'nodes\[0\].drop': expected true or false",
         ),
+        (
+            'base = "stagegan-x8"\n[[nodes]]\nname = "semm"\nargs = { ngf = 32 }',
+            (
+                r"key 'nodes\[0\]': 'semm' matches no entry of the base \('mr', 'sem', 's2', 'sr'\); fix the name, "
+                r"or give a new entry its generator = \.\.\. or degradation = \.\.\.$"
+            ),
+        ),
+        (
+            'base = "stagegan-x8"\n[[train.critics]]\nname = "d9"\nargs = { ndf = 32 }',
+            (
+                r"key 'train.critics\[0\]': 'd9' matches no entry of the base \('d0', 'd1', 'd2'\); fix the name, "
+                r"or give a new entry its discriminator = \.\.\.$"
+            ),
+        ),
     ],
 )
 def test_variant_errors_name_the_key(tmp_path: Path, text: str, message: str):
