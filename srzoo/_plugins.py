@@ -6,7 +6,8 @@ that a plugin that fails is isolated: its registrations are dropped, it is shown
 
 Isolated failures: anything a plugin raises at import or in a hook, including ``SystemExit`` and
 other ``BaseException`` subclasses; an unknown (e.g. misspelt) hook name (``pm.check_pending()``);
-a bad hook signature; a factory that is neither callable nor a ``"module:attribute"`` string.
+a hook function lacking ``@srzoo.hookimpl``; a bad hook signature; a factory that is neither callable
+nor a ``"module:attribute"`` string.
 ``KeyboardInterrupt`` is the exception: while plugins load, srzoo watches SIGINT (main thread), and a
 ``KeyboardInterrupt`` that follows a real Ctrl-C is re-raised (the user wants out), while one a plugin
 raises by itself is isolated like any other error. Off the main thread, where signals cannot be
