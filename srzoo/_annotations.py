@@ -99,10 +99,20 @@ def describe(annotation: Any) -> str:
         return names[annotation]
     container = origin or annotation
     if container in (list, tuple) or container in _SEQUENCES:
-        return "a list"
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(set(args)) == 1:
+                return f"a list of {len(args)} {_plural(args[0])}"
+            return f"a list of {len(args)} items ({', '.join(describe(arg) for arg in args)})"
+        return f"a list of {_plural(args[0])}" if args else "a list"
     if container in (dict,) or container in _MAPPINGS:
         return "a table"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def _plural(annotation: Any) -> str:
+    """``"numbers"`` for ``float``, ``"integers"`` for ``int``...: a list's items in words."""
+    plural = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+    return plural.get(annotation, describe(annotation))
 
 
 _SEQUENCES = (typing.Sequence, Sequence)

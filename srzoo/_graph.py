@@ -22,7 +22,7 @@ from typing import Any
 from . import _plugins
 from .component_info import SAME_CHANNELS, ComponentInfo
 from .errors import RecipeError, SrzooError
-from .recipe import INPUT_NAME, Recipe
+from .recipe import INPUT_NAME, MAX_INPUT_MULTIPLE, Recipe
 
 __all__ = ["GraphLayout", "NodeLayout", "analyse", "resolved_args"]
 
@@ -133,6 +133,11 @@ def analyse(recipe: Recipe) -> GraphLayout:
                 )
         if out_scale is not None:
             multiple = math.lcm(multiple, out_scale.denominator)
+        if multiple > MAX_INPUT_MULTIPLE and recipe.input_multiple is None:
+            raise fail(
+                f"{what} needs LR inputs padded to multiples of {multiple} pixels (at most "
+                f"{MAX_INPUT_MULTIPLE} is usable); check its arguments (e.g. a U-Net's num_downs)"
+            )
 
         radius = meta("receptive_field")
         reaches = [layout.reach for _, layout in inputs]

@@ -6,7 +6,8 @@ that a plugin that fails is isolated: its registrations are dropped, it is shown
 
 Isolated failures: anything a plugin raises at import or in a hook, including ``SystemExit`` and
 other ``BaseException`` subclasses; an unknown (e.g. misspelt) hook name (``pm.check_pending()``);
-a bad hook signature; a factory that is neither callable nor a ``"module:attribute"`` string.
+a hook function lacking ``@srzoo.hookimpl``; a bad hook signature; a factory that is neither callable
+nor a ``"module:attribute"`` string.
 ``KeyboardInterrupt`` is the exception: while plugins load, srzoo watches SIGINT (main thread), and a
 ``KeyboardInterrupt`` that follows a real Ctrl-C is re-raised (the user wants out), while one a plugin
 raises by itself is isolated like any other error. Off the main thread, where signals cannot be
@@ -236,14 +237,52 @@ def _unknown_hook(exc: pluggy.PluginValidationError) -> str:
     return f"unknown hook {name!r}{hint}"
 
 
+def _invalid_hook(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's three-line message as one line: the hook, its definition and what is wrong with it."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    hook = re.search(r"for hook '([^']+)'", lines[0]) if lines else None
+    prefix = "hookimpl definition: "
+    definition = next((line.removeprefix(prefix) for line in lines if line.startswith(prefix)), None)
+    if hook is None or definition is None:
+        return _describe(exc)
+    reason = "; ".join(line for line in lines[1:] if not line.startswith(prefix))
+    return (
+        f"invalid hook {hook.group(1)!r} (defined as {definition}): {reason} "
+        "(srzoo's register hooks take 'register', the commands hook 'cli')"
+    )
+
+
+def _undecorated_hooks(manager: pluggy.PluginManager, plugin: Any) -> list[str]:
+    """srzoo hook names that ``plugin`` defines without ``@srzoo.hookimpl`` (pluggy ignores those)."""
+    return [
+        name
+        for name in _HOOK_NAMES
+        if callable(getattr(plugin, name, None)) and manager.parse_hookimpl_opts(plugin, name) is None
+    ]
+
+
 def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _InterruptWatch) -> None:
     """Call each hook of one plugin, committing its registrations only if every hook succeeds."""
     manager = state.manager
     plugin = _hashable(plugin)
     try:
         manager.register(plugin, name=info.name)
-    except Exception as exc:  # noqa: BLE001 - pluggy rejects bad hook signatures and duplicate names
+    except pluggy.PluginValidationError as exc:  # a bad hook signature
+        _mark_broken(state, info, _invalid_hook(exc))
+        return
+    except Exception as exc:  # noqa: BLE001 - e.g. a duplicate name
         _mark_broken(state, info, _describe(exc))
+        return
+    undecorated = _undecorated_hooks(manager, plugin)
+    if undecorated:
+        manager.unregister(name=info.name)
+        one = len(undecorated) == 1
+        _mark_broken(
+            state,
+            info,
+            f"{', '.join(undecorated)} {'lacks' if one else 'lack'} the @srzoo.hookimpl decorator, so srzoo "
+            f"would never call {'it' if one else 'them'}",
+        )
         return
     try:
         manager.check_pending()
@@ -387,6 +426,8 @@ def register_plugin(plugin: Any, name: str | None = None) -> str:
     Raises:
         SrzooError: a plugin of that name is already registered.
     """
+    if name is not None and not (isinstance(name, str) and name.strip()):
+        raise SrzooError(f"a plugin's name must be a non-empty string, got {type(name).__name__} {name!r}")
     name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
     with _lock:
         loaded = state()

@@ -44,7 +44,7 @@ def merge_variant(base: Mapping[str, Any], variant: Mapping[str, Any], source: s
     for key, value in variant.items():
         if key == "nodes":
             merged["nodes"] = _merge_list(
-                base.get("nodes", []), value, source, "nodes", _by_name, _merge_component(_NODE_KINDS)
+                base.get("nodes", []), value, source, "nodes", _by_name, _NODE_KINDS
             )
         elif key == "train" and isinstance(value, Mapping) and isinstance(merged.get("train"), Mapping):
             merged["train"] = _merge_train(merged["train"], value, source)
@@ -65,7 +65,7 @@ def _merge_train(base: Mapping[str, Any], change: Mapping[str, Any], source: str
                 source,
                 "train.critics",
                 _by_name,
-                _merge_component(("discriminator",)),
+                ("discriminator",),
             )
         elif key == "losses":
             merged[key] = _merge_list(
@@ -74,7 +74,7 @@ def _merge_train(base: Mapping[str, Any], change: Mapping[str, Any], source: str
                 source,
                 "train.losses",
                 _by_node_and_loss,
-                _merge_component(("loss",)),
+                ("loss",),
             )
         elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
             merged[key] = merge_tables(merged[key], value)
@@ -122,8 +122,9 @@ def _merge_list(
     source: str,
     path: str,
     key_of: Callable[[Mapping[str, Any], str, str], Hashable],
-    merge: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
+    component_keys: tuple[str, ...],
 ) -> list[Any]:
+    merge = _merge_component(component_keys)
     if not isinstance(changes, list):
         raise RecipeError(source, path, f"expected a list of tables, got {type(changes).__name__}")
     merged = [copy.deepcopy(entry) for entry in base]
@@ -150,6 +151,14 @@ def _merge_list(
                 raise RecipeError(source, f"{where}.after", "only a new entry can be placed with after")
             merged[matches[0]] = merge(merged[matches[0]], change)
         else:
+            if not any(k in change for k in component_keys):
+                named = " or ".join(f"{k} = ..." for k in component_keys)
+                raise RecipeError(
+                    source,
+                    where,
+                    f"{_show(key)} matches no entry of the base ({', '.join(_show(k) for k in keys)}); "
+                    f"fix the name, or give a new entry its {named}",
+                )
             position = len(merged)
             if after is not None:
                 if after not in keys:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import _plugins
 from ._annotations import accepts, parameter_annotations
 from ._annotations import describe as describe_annotation
-from .errors import RecipeError, SrzooError, UnknownNameError, WeightsError
+from .errors import RecipeError, SrzooError, UnknownNameError
 from .recipe import Recipe, load_recipe, parse_recipe
 from .registry import KINDS, Entry
 
@@ -192,12 +191,10 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
     """
     from ._graph import analyse
     from .model import SRModel
-    from .weights import load_weights
+    from .weights import load_weights, weights_path
 
-    if weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise WeightsError(
-            f"weights must be a path to a weights file, got {type(weights).__name__} {weights!r}"
-        )
+    if weights is not None:
+        weights_path(weights)  # a wrong type is refused before the model is built
     if isinstance(name, Recipe):  # validated again: a recipe built in Python has not been checked yet
         recipe = parse_recipe(name.to_dict(), source=name.source)
     else:

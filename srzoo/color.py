@@ -9,7 +9,7 @@ says which value range it takes and returns:
 - [`to_8bit_levels`][srzoo.color.to_8bit_levels]: ``[0, 1]`` to the integers ``0..255``
   (MATLAB's ``im2uint8``).
 - [`quantize_8bit`][srzoo.color.quantize_8bit]: ``[0, 1]`` to ``[0, 1]`` on the 8-bit grid
-  (what saving and reloading a PNG does).
+  (what saving and reloading a PNG does; ``ties="even"`` for Real-ESRGAN's ``torch.round``).
 - [`rgb_to_y`][srzoo.color.rgb_to_y], [`rgb_to_ycbcr`][srzoo.color.rgb_to_ycbcr],
   [`ycbcr_to_rgb`][srzoo.color.ycbcr_to_rgb]: MATLAB's ``rgb2ycbcr`` / ``ycbcr2rgb``
   (ITU-R BT.601, studio swing):
@@ -34,6 +34,8 @@ Examples:
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 
@@ -103,11 +105,14 @@ def to_8bit_levels(x: torch.Tensor) -> torch.Tensor:
     return matlab_uint8(x * 255.0)
 
 
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
+def quantize_8bit(x: torch.Tensor, *, ties: Literal["up", "even"] = "up") -> torch.Tensor:
     """Round a ``[0, 1]`` image to the 8-bit grid, as saving a PNG would: ``floor(255 x + 0.5) / 255``.
 
     Args:
         x: float tensor, nominally in ``[0, 1]``.
+        ties: ``"up"`` rounds halves up (MATLAB's ``im2uint8``, what srzoo's PNG writer does);
+            ``"even"`` rounds them to even, ``clamp(round(255 x), 0, 255) / 255`` with ``torch.round``
+            (Real-ESRGAN's last degradation step).
 
     Returns:
         Values in ``[0, 1]`` that are multiples of 1/255 (clamped; same shape, dtype and device).
@@ -116,7 +121,13 @@ def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
         >>> from srzoo.color import quantize_8bit
         >>> quantize_8bit(torch.tensor([0.5, 1.2, -0.1])) * 255
         tensor([128., 255.,   0.])
+        >>> quantize_8bit(torch.tensor([0.5, 1.5]) / 255, ties="even") * 255
+        tensor([0., 2.])
     """
+    if ties == "even":
+        return (x * 255.0).round().clamp(0.0, 255.0) / 255.0
+    if ties != "up":
+        raise InputError(f"ties must be 'up' or 'even', got {ties!r}")
     return to_8bit_levels(x) / 255.0
 
 

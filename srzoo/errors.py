@@ -33,7 +33,8 @@ class UnknownNameError(SrzooError, KeyError):
         self.kind = kind
         self.name = name
         self.known = sorted(known)
-        close = difflib.get_close_matches(name, self.known, n=5, cutoff=0.5)
+        named = isinstance(name, str)
+        close = difflib.get_close_matches(name, self.known, n=5, cutoff=0.5) if named else []
         if close:
             hint = "did you mean " + ", ".join(repr(n) for n in close) + "?"
         elif self.known and len(self.known) <= 12:
@@ -43,7 +44,12 @@ class UnknownNameError(SrzooError, KeyError):
             hint = f"run `{command}` to see the {len(self.known)} registered names"
         else:
             hint = "no plugin registers any; run `srzoo plugins` to check for broken plugins"
-        super().__init__(f"unknown {kind} {name!r}; {hint}")
+        problem = (
+            f"unknown {kind} {name!r}"
+            if named
+            else f"{kind} names are strings, got {type(name).__name__} {name!r}"
+        )
+        super().__init__(f"{problem}; {hint}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])

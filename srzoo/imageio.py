@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -43,6 +42,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ._atomic import atomic_write
 from ._png16 import decode_png16, png_header
 from .color import quantize_8bit, to_8bit_levels
 from .errors import InputError
@@ -379,15 +379,4 @@ def write_image(
 
 
 def _atomic_save(im: Image.Image, target: Path, fmt: str, options: dict[str, object]) -> None:
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    # os.open honours the umask, unlike tempfile (0600), so the result has normal permissions
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            im.save(handle, format=fmt, **options)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda handle: im.save(handle, format=fmt, **options))

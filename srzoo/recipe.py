@@ -20,6 +20,7 @@ Example (the bicubic baseline):
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -814,6 +815,10 @@ def load_recipe(path: str | Path) -> Recipe:
     Raises:
         RecipeError: if the file is missing, is not TOML, or does not validate.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise RecipeError(
+            "", "", f"a recipe file is a path to a .toml file, got {type(path).__name__} {path!r}"
+        )
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8")

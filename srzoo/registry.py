@@ -61,16 +61,20 @@ class Entry:
                 f"{self.kind} {self.name!r} from plugin {self.plugin!r} has the factory {target!r}; "
                 "expected 'package.module:attribute'"
             )
-        try:
-            obj: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise SrzooError(
-                f"{self.kind} {self.name!r} from plugin {self.plugin!r} could not load {target!r}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
-        return obj
+        return _resolve_reference(target, f"{self.kind} {self.name!r} from plugin {self.plugin!r}")
+
+
+def _resolve_reference(reference: str, owner: str) -> Any:
+    """Import ``"package.module:attr.path"``; ``owner`` (e.g. ``"generator 'unet' from plugin 'x'"``)
+    starts the one-line [`SrzooError`][srzoo.SrzooError] raised when it does not import."""
+    module_name, _, attribute = reference.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise SrzooError(f"{owner} could not load {reference!r}: {type(exc).__name__}: {exc}") from exc
+    return obj
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ class Registry:
     def _table(self, kind: str) -> Mapping[str, Entry | _Conflict]:
         try:
             return MappingProxyType(self._tables[kind])
-        except KeyError:
+        except (KeyError, TypeError):  # TypeError: an unhashable kind such as a list
             raise UnknownNameError("kind", kind, KINDS) from None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from . import _plugins
-from .errors import WeightsError
+from ._atomic import atomic_write
+from .errors import InputError, WeightsError
 from .registry import Entry
 
 if TYPE_CHECKING:
@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 __all__ = ["load_weights", "save_weights", "sha256_of"]
 
 _PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl", ".tar")
+
+
+def weights_path(path: object) -> Path:
+    """``path`` as a ``Path``; anything but a string or path-like is a [`WeightsError`][srzoo.WeightsError]."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise WeightsError(f"weights must be a path to a weights file, got {type(path).__name__} {path!r}")
+    return Path(path)
+
+
+def _check_model(model: object, function: str, expected: type, what: str) -> None:
+    if not isinstance(model, expected):
+        raise InputError(f"{function} expects {what}, got {type(model).__name__}")
 
 
 def sha256_of(path: str | Path) -> str:
@@ -44,22 +56,14 @@ def save_weights(model: nn.Module, path: str | Path, metadata: Mapping[str, str]
         WeightsError: the file cannot be written (no permission, disk full, missing folder...), one line.
     """
     from safetensors.torch import save
+    from torch import nn
 
-    path = Path(path)
+    _check_model(model, "save_weights", nn.Module, "an nn.Module (e.g. an srzoo.SRModel)")
+    path = weights_path(path)
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     data = save(state, metadata=dict(metadata or {}))
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        atomic_write(path, lambda handle: handle.write(data))
     except OSError as exc:
         raise WeightsError(f"{path}: cannot write the weights ({exc.strerror or exc})") from None
     return path
@@ -80,7 +84,10 @@ def _converter_for(
 
 def read_state_dict(model: SRModel, path: str | Path) -> dict[str, torch.Tensor]:
     """Read the state dict stored in ``path`` for ``model`` (``.safetensors`` or a converter's format)."""
-    path = Path(path)
+    from .model import SRModel
+
+    _check_model(model, "load_weights", SRModel, "an srzoo.SRModel")
+    path = weights_path(path)
     if path.is_dir():
         raise WeightsError(f"{path}: is a folder; give the weights file itself")
     if not path.is_file():

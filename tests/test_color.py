@@ -49,6 +49,17 @@ def test_8bit_levels_match_numpy_im2uint8():
     np.testing.assert_allclose(q * 255.0, reference, atol=1e-4)
 
 
+def test_quantize_ties_even_is_real_esrgans_torch_round():
+    x = torch.tensor([0.5, 1.5, 2.5, 254.5, 300.0, -3.0], dtype=torch.float64) / 255
+    assert (quantize_8bit(x) * 255).tolist() == [1.0, 2.0, 3.0, 255.0, 255.0, 0.0]
+    assert (quantize_8bit(x, ties="even") * 255).tolist() == [0.0, 2.0, 2.0, 254.0, 255.0, 0.0]
+    values = torch.from_numpy(np.random.default_rng(1).uniform(-0.2, 1.2, 1000).astype(np.float32))
+    reference = np.clip(np.round(values.numpy() * np.float32(255.0)), 0, 255) / np.float32(255.0)
+    np.testing.assert_array_equal(quantize_8bit(values, ties="even").numpy(), reference)
+    with pytest.raises(InputError, match=r"^ties must be 'up' or 'even', got 'down'$"):
+        quantize_8bit(values, ties="down")
+
+
 def test_luma_on_8bit_levels():
     rgb = torch.tensor([255.0, 0.0, 10.0], dtype=torch.float64).view(1, 3, 1, 1)
     expected = 16 + (65.481 * 255 + 24.966 * 10) / 255  # 82.460...

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
-from srzoo_plugins.metrics._protocol import Protocol, one_thread
 from srzoo_plugins.metrics.gsm import GSM, gsm, gsm_map
+from srzoo_plugins.metrics.protocol import Protocol, one_thread
 from srzoo_plugins.metrics.psnr import PSNR, psnr
 from srzoo_plugins.metrics.ssim import SSIM, gaussian_window, ssim, ssim_map
 

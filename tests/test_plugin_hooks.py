@@ -72,6 +72,35 @@ def test_a_non_callable_factory_is_refused_at_registration(throwaway_plugin):
         throwaway_plugin(_plugin(srzoo_register_generators=no_colon), "no-colon")
 
 
+def test_a_hook_with_a_wrong_argument_name_is_reported_in_one_line(throwaway_plugin):
+    def hook(reg):
+        reg("never-seen", "torch.nn:Identity")
+
+    with pytest.warns(_plugins.PluginWarning) as caught:
+        throwaway_plugin(_plugin(srzoo_register_generators=hook), "wrong-arg")
+    expected = (
+        "invalid hook 'srzoo_register_generators' (defined as hook(reg)): Argument(s) {'reg'} are declared in the hookimpl but "
+        "can not be found in the hookspec (srzoo's register hooks take 'register', the commands hook 'cli')"
+    )
+    assert _plugins.state().plugins["wrong-arg"].error == expected
+    assert str(caught[0].message).endswith(expected)
+    assert "never-seen" not in srzoo.list_components("generator")
+
+
+def test_a_hook_without_the_hookimpl_decorator_marks_the_plugin_broken(throwaway_plugin):
+    def srzoo_register_generators(register):
+        register("never-seen", "torch.nn:Identity")
+
+    with pytest.warns(_plugins.PluginWarning, match=r"plugin 'undecorated' .* broken"):
+        throwaway_plugin(
+            types.SimpleNamespace(srzoo_register_generators=srzoo_register_generators), "undecorated"
+        )
+    assert _plugins.state().plugins["undecorated"].error == (
+        "srzoo_register_generators lacks the @srzoo.hookimpl decorator, so srzoo would never call it"
+    )
+    assert "never-seen" not in srzoo.list_components("generator")
+
+
 class _Custom(BaseException):
     pass
 

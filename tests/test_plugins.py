@@ -120,6 +120,30 @@ def test_unknown_name_suggests_closest():
         srzoo.create("generators", "unet")
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: srzoo.create(5, "unet"),
+            "kind names are strings, got int 5; registered: dataset, degradation, ",
+        ),
+        (
+            lambda: srzoo.create("generator", 5),
+            "generator names are strings, got int 5; registered: lapsrn, ",
+        ),
+        (lambda: srzoo.list_components(["generator"]), "kind names are strings, got list ['generator']; "),
+        (
+            lambda: srzoo.describe("metric", None),
+            "metric names are strings, got NoneType None; registered: gsm, ",
+        ),
+    ],
+)
+def test_names_that_are_not_strings_are_refused_in_one_line(call, message):
+    with pytest.raises(UnknownNameError) as caught:
+        call()
+    assert str(caught.value).startswith(message)
+
+
 def test_create_rejects_unknown_arguments():
     with pytest.raises(
         SrzooError,

@@ -487,6 +487,20 @@ def test_variant_drops_adds_and_replaces(tmp_path: Path):
             'base = "bicubic-x4"\n[[nodes]]\nname = "sr"\ndrop = "yes"',
             r"key 'nodes\[0\].drop': expected true or false",
         ),
+        (
+            'base = "stagegan-x8"\n[[nodes]]\nname = "semm"\nargs = { ngf = 32 }',
+            (
+                r"key 'nodes\[0\]': 'semm' matches no entry of the base \('mr', 'sem', 's2', 'sr'\); fix the name, "
+                r"or give a new entry its generator = \.\.\. or degradation = \.\.\.$"
+            ),
+        ),
+        (
+            'base = "stagegan-x8"\n[[train.critics]]\nname = "d9"\nargs = { ndf = 32 }',
+            (
+                r"key 'train.critics\[0\]': 'd9' matches no entry of the base \('d0', 'd1', 'd2'\); fix the name, "
+                r"or give a new entry its discriminator = \.\.\.$"
+            ),
+        ),
     ],
 )
 def test_variant_errors_name_the_key(tmp_path: Path, text: str, message: str):
@@ -514,6 +528,32 @@ def test_builtin_variants_are_a_few_lines():
             lambda: srzoo.build("bicubic-x4", weights=123),
             srzoo.WeightsError,
             r"weights must be a path .* got int 123",
+        ),
+        (lambda: srzoo.load_recipe(5), RecipeError, r"^a recipe file is a path to a \.toml file, got int 5$"),
+        (
+            lambda: srzoo.load_weights(srzoo.build("bicubic-x4"), 5),
+            srzoo.WeightsError,
+            r"^weights must be a path to a weights file, got int 5$",
+        ),
+        (
+            lambda: srzoo.save_weights(srzoo.build("bicubic-x4"), None),
+            srzoo.WeightsError,
+            r"^weights must be a path to a weights file, got NoneType None$",
+        ),
+        (
+            lambda: srzoo.load_weights(5, "w.safetensors"),
+            srzoo.InputError,
+            r"^load_weights expects an srzoo\.SRModel, got int$",
+        ),
+        (
+            lambda: srzoo.save_weights("model", "w.safetensors"),
+            srzoo.InputError,
+            r"^save_weights expects an nn\.Module \(e\.g\. an srzoo\.SRModel\), got str$",
+        ),
+        (
+            lambda: srzoo.register_plugin(object(), 5),
+            srzoo.SrzooError,
+            r"^a plugin's name must be a non-empty string, got int 5$",
         ),
         (
             lambda: srzoo.build("bicubic-x4", scale=10**9),
@@ -610,6 +650,11 @@ def test_settings_are_typed(item, value):
             r"^--set weights=w.safetensors: 'weights' is not a recipe key; use --weights PATH$",
         ),
         ("sem.ngf", r"^--set 'sem.ngf': expected KEY=VALUE$"),
+        (
+            "value_range=[0,1,2]",
+            r"^--set value_range=\[0,1,2\]: expected a list of 2 numbers, got list \[0, 1, 2\]$",
+        ),
+        ("train.optimizer.betas=0.9", r"expected a list of 2 numbers, got float 0.9$"),
     ],
 )
 def test_bad_settings_give_one_line(item, message):
@@ -661,6 +706,34 @@ def test_info_reads_files_and_settings(tmp_path: Path, capsys):
     assert capsys.readouterr().err.strip() == "error: --set changes recipes; 'unet' is a generator"
     assert main(["info", str(tmp_path / "nope.toml")]) == 2
     assert "nope.toml: cannot read the recipe" in capsys.readouterr().err
+
+
+def test_a_derived_input_multiple_too_large_to_use_is_refused_naming_the_node(tmp_path: Path, capsys):
+    from srzoo.cli import main
+
+    def unet_recipe(num_downs: int) -> Path:
+        return _write(
+            tmp_path,
+            f"deep-{num_downs}",
+            f'name = "deep-{num_downs}"\nscale = 2\n'
+            '[[nodes]]\nname = "mr"\ndegradation = "bicubic"\nargs = { scale = 2, direction = "up" }\n'
+            f'[[nodes]]\nname = "sr"\ngenerator = "unet"\ninputs = ["mr"]\nargs = {{ num_downs = {num_downs}, ngf = 1 }}\n',
+        )
+
+    with pytest.raises(RecipeError) as caught:
+        srzoo.build(unet_recipe(14))
+    assert str(caught.value).endswith(
+        "key 'nodes[1]': node 'sr': generator 'unet' needs LR inputs padded to multiples of 8192 pixels "
+        "(at most 4096 is usable); check its arguments (e.g. a U-Net's num_downs)"
+    )
+    assert main(["info", str(unet_recipe(14))]) == 2
+    assert "multiples of 8192 pixels" in capsys.readouterr().err
+    # usable, but counting FLOPs would run a 4096x4096 output: the count is skipped, not attempted
+    assert main(["info", str(unet_recipe(12))]) == 0
+    assert (
+        "FLOPs per 256×256 output not counted: the input multiple (2048 LR pixels) makes it a 4096×4096 "
+        "computation" in " ".join(capsys.readouterr().out.split())
+    )
 
 
 def test_info_shows_typed_metadata(capsys):

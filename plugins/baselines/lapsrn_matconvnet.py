@@ -35,7 +35,7 @@ from srzoo.errors import WeightsError
 from .lapsrn import LapSRN
 
 if TYPE_CHECKING:
-    from srzoo.model import SRModel
+    from srzoo import SRModel
 
 __all__ = ["DagNN", "convert", "lapsrn_state_dict", "read_dagnn"]
 

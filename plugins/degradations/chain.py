@@ -17,21 +17,11 @@ import torch
 from torch import nn
 
 import srzoo
+from srzoo.color import quantize_8bit
 from srzoo.errors import InputError, SrzooError
 
 from . import _params
 from .resize import RandomResize
-
-
-def quantize_8bit(x: torch.Tensor) -> torch.Tensor:
-    """Real-ESRGAN's last step: ``clamp(round(255 x), 0, 255) / 255`` (round half to even, as ``torch.round``).
-
-    Examples:
-        >>> from srzoo_plugins.degradations.chain import quantize_8bit
-        >>> quantize_8bit(torch.tensor([-0.1, 0.5, 1.2])) * 255
-        tensor([  0., 128., 255.])
-    """
-    return (x * 255.0).round().clamp(0.0, 255.0) / 255.0
 
 
 def _takes(call: Callable[..., Any], name: str) -> bool:
@@ -67,8 +57,8 @@ class Chain(nn.Module):
         steps: a list of tables ``{"name": registered degradation, **its arguments}``.
         scale: the total shrink factor (> 0), default the product of the steps' scales.
         clip: clamp the output to ``[0, 1]``.
-        quantize: round the output to 8 bits (see
-            [`quantize_8bit`][srzoo_plugins.degradations.chain.quantize_8bit]).
+        quantize: round the output to 8 bits as Real-ESRGAN does
+            ([`quantize_8bit`][srzoo.color.quantize_8bit] with ``ties="even"``).
 
     Shape:
         ``(N, C, H, W) -> (N, C, ceil(H / scale), ceil(W / scale))``, float; in ``[0, 1]`` when ``clip``.
@@ -171,7 +161,7 @@ class Chain(nn.Module):
             )
         if self.clip:
             x = x.clamp(0.0, 1.0)
-        return quantize_8bit(x) if self.quantize else x
+        return quantize_8bit(x, ties="even") if self.quantize else x
 
     def extra_repr(self) -> str:
         return f"scale={self.scale:g}, clip={self.clip}, quantize={self.quantize}"

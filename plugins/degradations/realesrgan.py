@@ -15,11 +15,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from srzoo.color import quantize_8bit
 from srzoo.errors import InputError
 
 from . import _params
 from .blur import RandomBlur, RandomSinc
-from .chain import quantize_8bit
 from .jpeg import RandomJPEG
 from .noise import RandomNoise
 from .resize import RandomResize
@@ -135,7 +135,7 @@ class RealESRGAN(nn.Module):
         a = self.jpeg2(self.final_sinc(self.final_resize(x, generator, size=target), generator), generator)
         b = self.final_sinc(self.final_resize(self.jpeg2(x, generator), generator, size=target), generator)
         x = torch.where(sinc_first.view(-1, 1, 1, 1), a, b).clamp(0.0, 1.0)
-        return quantize_8bit(x) if self.quantize else x
+        return quantize_8bit(x, ties="even") if self.quantize else x
 
     def extra_repr(self) -> str:
         return f"scale={self.scale:g}, shuffle={self.shuffle}, quantize={self.quantize}"

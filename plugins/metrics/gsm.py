@@ -17,7 +17,7 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-from ._protocol import Channel, Protocol
+from .protocol import Channel, Protocol
 
 __all__ = ["GSM", "GSM_OPERATORS", "gradient_magnitude", "gsm", "gsm_map"]
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from srzoo.errors import InputError
 
-from ._protocol import Channel, Protocol, one_thread
+from .protocol import Channel, Protocol, one_thread
 
 __all__ = ["SSIM", "gaussian_window", "ssim", "ssim_map"]
 

@@ -20,7 +20,6 @@ traceback instead. Print with ``srzoo.cli.console`` (``console``, ``err_console`
 from __future__ import annotations
 
 import argparse
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,16 +68,9 @@ class Command:
         value = getattr(self, attribute)
         if not isinstance(value, str):
             return value
-        module_name, _, path = value.partition(":")
-        try:
-            obj: object = importlib.import_module(module_name)
-            for part in path.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise SrzooError(
-                f"command {self.name!r} from plugin {self.plugin!r} could not load {value!r}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        from ..registry import _resolve_reference
+
+        obj = _resolve_reference(value, f"command {self.name!r} from plugin {self.plugin!r}")
         if not callable(obj):
             raise SrzooError(f"command {self.name!r} from plugin {self.plugin!r}: {value!r} is not callable")
         return obj

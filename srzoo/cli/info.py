@@ -122,6 +122,8 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
     from srzoo._graph import analyse
     from srzoo.api import build
 
+    if count:
+        from srzoo._profile import flops_per_output, padded_output_side, parameters_per_stage
     layout = analyse(recipe)
     table = Table(title=f"recipe {recipe.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
@@ -175,8 +177,6 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
     model = None
     if count:
         with err_console.status("building the model to count parameters and FLOPs…"):
-            from srzoo._profile import flops_per_output, parameters_per_stage
-
             model = build(recipe)
             params = parameters_per_stage(model)
             flops = flops_per_output(model, 256)
@@ -193,7 +193,16 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
     console.print(nodes)
     if model is not None:
         console.print(f"[bold]parameters[/] {sum(params.values()):,}")
-        console.print(f"[bold]FLOPs per 256×256 output[/] {flops / 1e9:.1f} GFLOP ({flops / 2e9:.1f} GMAC)")
+        if flops is None:
+            side = padded_output_side(model, 256)
+            console.print(
+                f"[bold]FLOPs per 256×256 output[/] not counted: the input multiple "
+                f"({model.input_multiple} LR pixels) makes it a {side}×{side} computation"
+            )
+        else:
+            console.print(
+                f"[bold]FLOPs per 256×256 output[/] {flops / 1e9:.1f} GFLOP ({flops / 2e9:.1f} GMAC)"
+            )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from skimage.metrics import structural_similarity
-from srzoo_plugins.metrics._protocol import Protocol
+from srzoo_plugins.metrics.protocol import Protocol
 
 import srzoo
 
