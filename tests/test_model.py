@@ -195,7 +195,7 @@ def test_output_size_must_match_the_scale(test_plugin):
     ):
         srzoo.build(recipe)(torch.rand(1, 3, 5, 3))
     with pytest.raises(RecipeError, match="says scale = 8"):
-        srzoo.build(recipe)(torch.rand(1, 3, 9, 9), tile=4)
+        srzoo.build(recipe)(torch.rand(1, 3, 9, 9), tile=8)
 
 
 def test_downscaled_intermediates_are_cropped_with_ceil(test_plugin):
