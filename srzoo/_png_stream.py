@@ -35,7 +35,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 def to_uint8_rows(band: torch.Tensor) -> np.ndarray:
     """``(3, rows, W)`` or ``(1, 3, rows, W)`` float RGB in ``[0, 1]`` as ``(rows, W, 3)`` uint8 with
-    ``floor(255 x + 0.5)`` saturated (as [`srzoo.imageio.write_image`][srzoo.imageio.write_image])."""
+    ``floor(255 x + 0.5)`` saturated (as ``srzoo.imageio.write_image``)."""
     image = band[0] if band.ndim == 4 else band
     pixels = image.detach().to("cpu", torch.float32).numpy()
     if np.isnan(pixels).any():
@@ -51,7 +51,8 @@ class PNGBandWriter:
     renamed into place; on an exception the temporary file is removed and the target left alone.
 
     Example:
-        >>> import tempfile, pathlib
+        >>> import pathlib, tempfile
+        >>> import numpy as np
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.png"
         >>> with PNGBandWriter(target, width=4, height=3) as png:
         ...     png.write(np.zeros((2, 4, 3), np.uint8)); png.write(np.full((1, 4, 3), 255, np.uint8))

@@ -97,7 +97,7 @@ class SRModel(nn.Module):
                 final output; incompatible with ``tile``.
             tile: process the input in ``tile x tile`` LR tiles to bound memory on large inputs;
                 ``None`` processes the whole image at once. For models with a finite receptive
-                field ``r`` (see [`srzoo.tiling`][srzoo.tiling]) each tile carries ``r`` LR pixels
+                field ``r`` (see ``srzoo.tiling``) each tile carries ``r`` LR pixels
                 of context on every side that are cropped away, so the result equals the untiled
                 one up to float rounding; ``tile`` must then be at least ``2 r + 1``. Models with an
                 unbounded receptive field (U-Nets) use cross-faded overlapping tiles instead (seams

@@ -1,6 +1,6 @@
 """Upscaling image files in bounded memory: automatic tile size and band-by-band PNG output.
 
-:func:`upscale_to_file` runs a model over an image in exact tiles (see [`srzoo.tiling`][srzoo.tiling])
+:func:`upscale_to_file` runs a model over an image in exact tiles (see ``srzoo.tiling``)
 and, for PNG targets, writes each band of tiles to disk as soon as it is done, so that peak memory
 is set by the tile size, not by the image: only the LR input and one band of output are held.
 Other formats are encoded by Pillow from the whole output image.

@@ -267,3 +267,28 @@ def test_srzoo_bench_is_callable_and_a_package():
 
     assert callable(srzoo.bench) and callable(package)
     assert package.resolve_data is resolve_data
+
+
+@pytest.mark.slow
+def test_torchrun_sharding_gives_the_numbers_of_one_process(tmp_path: Path):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2"]
+    argv += ["--master_addr", "127.0.0.1", "--master_port", str(port), "--module", "srzoo", "bench"]
+    argv += ["--methods", "bicubic-x4,bicubic-x2", "--data", "charts:64", "--format", "json"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    sharded = json.loads(done.stdout)["results"]
+    alone = srzoo.bench(["bicubic-x4", "bicubic-x2"], ["charts:64"])
+    for mine, theirs in zip(sharded, alone, strict=True):
+        assert mine["images"] == theirs.images == 5
+        assert [p["name"] for p in mine["per_image"]] == [s.name for s in theirs.per_image]
+        for metric in ("psnr", "ssim", "gsm"):
+            assert mine[metric] == pytest.approx(theirs.scores[metric], abs=1e-12)

@@ -3,8 +3,8 @@
 [`bench`][srzoo.bench.bench] runs methods × sets, each method at its own scale, and returns one
 [`BenchResult`][srzoo.bench.BenchResult] per pair: mean and per-image PSNR/SSIM/GSM, speed,
 parameters, GFLOPs, peak memory, the [`ProtocolCard`][srzoo.bench.ProtocolCard] and the gaps to
-published values. [`srzoo.bench.report`][srzoo.bench.report] formats them (table, JSON, CSV,
-Markdown) and [`srzoo.bench.figures`][srzoo.bench.figures] draws the comparison figures.
+published values. ``srzoo.bench.report`` formats them (table, JSON, CSV,
+Markdown) and ``srzoo.bench.figures`` draws the comparison figures.
 """
 
 from __future__ import annotations

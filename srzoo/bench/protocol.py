@@ -60,7 +60,7 @@ class ProtocolCard:
         resizer: the HR crop and resize convention.
         dataset: ``{"name", "images", "sha256"}``; ``sha256`` hashes the images' own hashes.
         weights: ``{"path", "sha256"}``, or ``None`` for methods without parameters.
-        fast: whether the model ran through [`srzoo.optimize_for_inference`][srzoo.optimize_for_inference].
+        fast: whether the model ran through ``srzoo.optimize_for_inference``.
         device: where it ran, e.g. ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
         versions: ``{"srzoo", "torch"}``.
     """

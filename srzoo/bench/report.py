@@ -1,7 +1,7 @@
 """Benchmark results as a rich table, DESIGN §4's JSON document, CSV and Markdown.
 
 Results whose protocol cards have different scoring protocols (see
-[`ProtocolCard.key`][srzoo.bench.ProtocolCard.key]) are never put in one table: each protocol gets
+``ProtocolCard.key``) are never put in one table: each protocol gets
 its own table, titled with the protocol, and a note says that they are not comparable.
 """
 

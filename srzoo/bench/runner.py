@@ -83,7 +83,7 @@ class BenchResult:
         images_per_s: ``1000 / ms_per_image``.
         parameters: the model's parameter count.
         gflops_per_image: convolution/matmul GFLOPs of one forward, for the set's mean LR size.
-        peak_memory_mib: peak memory while upscaling the set (see [`PeakMemory`][srzoo.bench.timing.PeakMemory]).
+        peak_memory_mib: peak memory while upscaling the set (see ``PeakMemory``).
         memory_kind: what ``peak_memory_mib`` measures (``rss``, ``cuda_max_allocated``...).
         trained: ``False`` for a speed-only run of a learned method without weights.
         protocol: the protocol card.
@@ -185,7 +185,7 @@ def bench(
     Args:
         methods: recipe names; ``None`` compares ``bicubic-x4``/``bicubic-x8`` with every recipe that
             has weights (shipped, or given in ``weights``).
-        data: ``--data`` specs (see [`srzoo.bench.data`][srzoo.bench.data]) or resolved sets.
+        data: ``--data`` specs (see ``srzoo.bench.data``) or resolved sets.
         metrics: registered metric names, scored on the 8-bit SR with the border shaved by the scale.
         weights: recipe name -> weights file (``.safetensors`` or a format its converter reads).
         pretrained: use srzoo's shipped weights for recipes that have them.
@@ -194,7 +194,7 @@ def bench(
         degradation: make LR with this registered degradation instead of MATLAB bicubic.
         seed: seed of the degradation's ``generator`` (image ``i`` uses ``seed + i``), if it takes one.
         allow_untrained: time learned methods without weights instead of refusing them (no scores).
-        fast: run [`srzoo.optimize_for_inference`][srzoo.optimize_for_inference]'s copy (default).
+        fast: run ``srzoo.optimize_for_inference``'s copy (default).
         device: where to run.
         limit: use only the first ``limit`` images of each set.
         keep_images: keep each method's 8-bit SR images (for the comparison figures).

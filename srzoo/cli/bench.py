@@ -108,7 +108,12 @@ def run(args: argparse.Namespace) -> int:
             keep_images=out is not None,
             progress=hook,
         )
-    if current_shard(device).rank != 0:
+    shard = current_shard(device)
+    if shard.world > 1:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+    if shard.rank != 0:
         return 0
     if args.format == "json":
         print(to_json(results))
