@@ -1,7 +1,7 @@
 """A PNG writer that takes the image band by band, so that no full-size buffer is ever needed.
 
 Pillow encodes whole images only; ``srzoo upscale`` produces its output in horizontal bands of
-tiles, so it writes the PNG itself: 8-bit RGB, each row with the ``Sub`` filter (each byte minus
+tiles, so it writes the PNG itself: 8-bit RGB or RGBA, each row with the ``Sub`` filter (each byte minus
 the byte of the same channel one pixel to the left), deflated by one streaming ``zlib`` compressor
 and emitted as one ``IDAT`` chunk per band. The file is written to a temporary name and renamed
 over the target after ``fsync``, so the target is never half-written.
@@ -34,7 +34,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def to_uint8_rows(band: torch.Tensor) -> np.ndarray:
-    """``(3, rows, W)`` or ``(1, 3, rows, W)`` float RGB in ``[0, 1]`` as ``(rows, W, 3)`` uint8 with
+    """``(C, rows, W)`` or ``(1, C, rows, W)`` float in ``[0, 1]`` as ``(rows, W, C)`` uint8 with
     ``floor(255 x + 0.5)`` saturated (as ``srzoo.imageio.write_image``)."""
     image = band[0] if band.ndim == 4 else band
     pixels = image.detach().to("cpu", torch.float32).numpy()
@@ -60,9 +60,14 @@ class PNGBandWriter:
         torch.Size([3, 3, 4])
     """
 
-    def __init__(self, path: str | os.PathLike[str], width: int, height: int, level: int = 6) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], width: int, height: int, level: int = 6, channels: int = 3
+    ) -> None:
         if width < 1 or height < 1:
             raise InputError(f"a PNG needs a positive size, got {width}x{height}")
+        if channels not in (3, 4):
+            raise InputError(f"channels must be 3 (RGB) or 4 (RGBA), got {channels!r}")
+        self.channels = channels
         self.path = Path(path)
         self.width, self.height = width, height
         self.rows = 0
@@ -75,21 +80,23 @@ class PNGBandWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         self._handle = os.fdopen(fd, "wb")
-        header = struct.pack(">IIBBBBB", self.width, self.height, 8, 2, 0, 0, 0)  # 8-bit RGB
+        colour_type = 2 if self.channels == 3 else 6  # 8-bit RGB or RGBA
+        header = struct.pack(">IIBBBBB", self.width, self.height, 8, colour_type, 0, 0, 0)
         self._handle.write(_SIGNATURE + _chunk(b"IHDR", header))
         return self
 
     def write(self, rows: np.ndarray) -> None:
-        """Append ``(r, width, 3)`` uint8 rows."""
-        if rows.dtype != np.uint8 or rows.ndim != 3 or rows.shape[1:] != (self.width, 3):
-            raise InputError(f"expected (rows, {self.width}, 3) uint8 rows, got {rows.shape} {rows.dtype}")
+        """Append ``(r, width, channels)`` uint8 rows."""
+        c = self.channels
+        if rows.dtype != np.uint8 or rows.ndim != 3 or rows.shape[1:] != (self.width, c):
+            raise InputError(f"expected (rows, {self.width}, {c}) uint8 rows, got {rows.shape} {rows.dtype}")
         if self.rows + rows.shape[0] > self.height:
             raise InputError(f"too many rows for a {self.width}x{self.height} PNG")
-        filtered = np.empty((rows.shape[0], 1 + 3 * self.width), dtype=np.uint8)
+        filtered = np.empty((rows.shape[0], 1 + c * self.width), dtype=np.uint8)
         filtered[:, 0] = 1  # filter type Sub
-        flat = rows.reshape(rows.shape[0], 3 * self.width)
-        filtered[:, 1:4] = flat[:, :3]
-        np.subtract(flat[:, 3:], flat[:, :-3], out=filtered[:, 4:])  # wraps modulo 256, as PNG wants
+        flat = rows.reshape(rows.shape[0], c * self.width)
+        filtered[:, 1 : 1 + c] = flat[:, :c]
+        np.subtract(flat[:, c:], flat[:, :-c], out=filtered[:, 1 + c :])  # wraps modulo 256, as PNG wants
         data = self._deflate.compress(filtered.tobytes())
         if data:
             assert self._handle is not None

@@ -3,22 +3,25 @@
 :func:`upscale_to_file` runs a model over an image in exact tiles (see ``srzoo.tiling``)
 and, for PNG targets, writes each band of tiles to disk as soon as it is done, so that peak memory
 is set by the tile size, not by the image: only the LR input and one band of output are held.
-Other formats are encoded by Pillow from the whole output image.
+Other formats are encoded by Pillow from the whole output image. An alpha channel (RGBA, LA,
+palette transparency) is upscaled by MATLAB bicubic and kept in PNG outputs (other formats drop it).
 :func:`auto_tile` picks the tile side from the memory available on the device.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .errors import InputError
 from .model import SRModel
-from .tiling import receptive_field
+from .tiling import exact_bands, receptive_field
 
-__all__ = ["auto_tile", "memory_budget", "upscale_to_file"]
+__all__ = ["auto_tile", "memory_budget", "read_alpha", "upscale_to_file"]
 
 MAX_TILE = 512
 """The largest automatic tile side (LR pixels): beyond it, tiles gain no speed."""
@@ -111,10 +114,57 @@ def upscale_to_file(
     from ._png_stream import PNGBandWriter, to_uint8_rows
 
     s = model.scale
+    alpha = read_alpha(source) if isinstance(source, Path) else None
+    bands = model.upscale_bands(lr, tile, tile_overlap=tile_overlap)
+    alpha_bands = None if alpha is None else _alpha_bands(model, alpha.to(device), tile, tile_overlap)
     try:
-        with PNGBandWriter(target, lr.shape[-1] * s, lr.shape[-2] * s) as png:
-            for _, band in model.upscale_bands(lr, tile, tile_overlap=tile_overlap):
-                png.write(to_uint8_rows(band))
+        with PNGBandWriter(
+            target, lr.shape[-1] * s, lr.shape[-2] * s, channels=3 if alpha is None else 4
+        ) as png:
+            for _, band in bands:
+                rows = to_uint8_rows(band)
+                if alpha_bands is not None:
+                    alpha_rows = to_uint8_rows(_take_rows(alpha_bands, band.shape[-2]))
+                    rows = np.concatenate([rows, alpha_rows], axis=-1)
+                png.write(rows)
     except OSError as exc:
         raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
     return target
+
+
+def read_alpha(path: Path) -> torch.Tensor | None:
+    """The alpha channel of an image file as ``(1, 1, H, W)`` float in ``[0, 1]`` (EXIF-oriented as
+    ``srzoo.imageio.read_image`` orients the colours), or ``None``."""
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as image:
+        if image.mode not in ("RGBA", "LA", "PA", "La", "RGBa") and "transparency" not in image.info:
+            return None
+        oriented = ImageOps.exif_transpose(image)
+        alpha = np.asarray(oriented.convert("RGBA"), dtype=np.float32)[..., 3] / 255.0
+    return torch.from_numpy(np.ascontiguousarray(alpha))[None, None]
+
+
+def _alpha_bands(
+    model: SRModel, alpha: torch.Tensor, tile: int, tile_overlap: int | None
+) -> Iterator[torch.Tensor]:
+    """The alpha channel upscaled by MATLAB bicubic, in bands aligned with the model's bands."""
+    from .api import create
+
+    up = create("degradation", "bicubic", scale=model.scale, direction="up")
+    radius = receptive_field(model) if tile_overlap is None else tile_overlap
+    if radius is None:  # the model answers in one band
+        yield up(alpha).clamp(0.0, 1.0)
+        return
+    # the model's context (>= bicubic's) keeps the bands aligned and exact
+    for _, band in exact_bands(
+        lambda x: up(x).clamp(0.0, 1.0), alpha, model.scale, tile, radius, model.recipe.name
+    ):
+        yield band
+
+
+def _take_rows(bands: Iterator[torch.Tensor], rows: int) -> torch.Tensor:
+    band = next(bands)
+    if band.shape[-2] != rows:  # cannot happen: both follow the same tiling
+        raise InputError(f"alpha band of {band.shape[-2]} rows for a colour band of {rows}")
+    return band

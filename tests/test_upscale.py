@@ -227,3 +227,29 @@ def test_resize_blocks_never_build_the_dense_matrix(monkeypatch):
     big = _weights.resize_blocks(12000, 48000, 4.0, True, torch.device("cpu"), torch.float32)
     assert sum(b.matrix.numel() for b in big) < 48000 * 300
     _weights.resize_blocks.cache_clear()
+
+
+def test_rgba_png_keeps_its_alpha_upscaled_by_bicubic(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    rgba = rng.integers(0, 256, (13, 11, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "in.png")
+    out = tmp_path / "out.png"
+    assert main(["upscale", str(tmp_path / "in.png"), "-m", "bicubic-x2", "-o", str(out), "--tile", "8"]) == 0
+    result = np.asarray(Image.open(out))
+    assert result.shape == (26, 22, 4)
+    up = srzoo.create("degradation", "bicubic", scale=2, direction="up")
+    alpha = torch.from_numpy(rgba[..., 3].astype(np.float32) / 255)[None, None]
+    expected = np.floor(up(alpha).clamp(0, 1)[0, 0].numpy() * 255 + 0.5).astype(int)
+    assert np.abs(result[..., 3].astype(int) - expected).max() <= 1
+    colour = srzoo.build("bicubic-x2")(read_image(tmp_path / "in.png")[None])[0]
+    assert np.abs(result[..., :3].astype(int) - np.floor(colour.permute(1, 2, 0).numpy() * 255 + 0.5)).max() <= 1
+
+
+def test_gray_and_palette_inputs_upscale(tmp_path: Path):
+    gray = Image.fromarray(np.arange(120, dtype=np.uint8).reshape(10, 12), "L")
+    gray.save(tmp_path / "gray.png")
+    gray.convert("P").save(tmp_path / "palette.png", transparency=0)
+    out = tmp_path / "out"
+    assert main(["upscale", str(tmp_path), "-m", "bicubic-x2", "-o", str(out)]) == 0
+    assert np.asarray(Image.open(out / "gray.png")).shape == (20, 24, 3)
+    assert np.asarray(Image.open(out / "palette.png")).shape == (20, 24, 4)
