@@ -242,7 +242,9 @@ def test_rgba_png_keeps_its_alpha_upscaled_by_bicubic(tmp_path: Path):
     expected = np.floor(up(alpha).clamp(0, 1)[0, 0].numpy() * 255 + 0.5).astype(int)
     assert np.abs(result[..., 3].astype(int) - expected).max() <= 1
     colour = srzoo.build("bicubic-x2")(read_image(tmp_path / "in.png")[None])[0]
-    assert np.abs(result[..., :3].astype(int) - np.floor(colour.permute(1, 2, 0).numpy() * 255 + 0.5)).max() <= 1
+    assert (
+        np.abs(result[..., :3].astype(int) - np.floor(colour.permute(1, 2, 0).numpy() * 255 + 0.5)).max() <= 1
+    )
 
 
 def test_gray_and_palette_inputs_upscale(tmp_path: Path):
