@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["Shard", "current_shard"]
+__all__ = ["Shard", "current_shard", "local_device"]
 
 
 @dataclass(frozen=True)
@@ -52,5 +52,12 @@ def current_shard(device: torch.device) -> Shard:
     import torch.distributed as dist
 
     if not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(local_device())
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return Shard(dist.get_rank(), dist.get_world_size())
+
+
+def local_device() -> torch.device:
+    """``cuda:LOCAL_RANK``: this rank's GPU under ``torchrun``."""
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))

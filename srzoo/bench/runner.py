@@ -21,7 +21,7 @@ import torch
 from srzoo.errors import InputError, SrzooError
 
 from .data import BenchSet, Sample, resolve_data
-from .distributed import Shard, current_shard
+from .distributed import Shard, current_shard, local_device
 from .methods import Method, default_methods, load_method
 from .protocol import LRSpec, ProtocolCard, YConvention, combined_hash, matlab_rounding
 from .timing import PeakMemory, Stopwatch, median_ms
@@ -235,6 +235,9 @@ def bench(
     for metric in metrics:
         srzoo.describe("metric", metric)  # unknown names fail here, with suggestions
     sets = [item if isinstance(item, BenchSet) else resolve_data(item, limit) for item in data]
+    shard = current_shard(device)
+    if shard.world > 1 and device.type == "cuda" and device.index is None:
+        device = local_device()  # one GPU per rank under torchrun
     built = [
         load_method(
             name,
@@ -246,7 +249,6 @@ def bench(
         )
         for name in names
     ]
-    shard = current_shard(device)
     cache: dict[tuple[str, int], _Inputs] = {}
     results = []
     for method in built:
