@@ -292,3 +292,14 @@ def test_torchrun_sharding_gives_the_numbers_of_one_process(tmp_path: Path):
         assert [p["name"] for p in mine["per_image"]] == [s.name for s in theirs.per_image]
         for metric in ("psnr", "ssim", "gsm"):
             assert mine[metric] == pytest.approx(theirs.scores[metric], abs=1e-12)
+
+
+def test_bench_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--methods", "--data", "--weights", "--pretrained", "--y", "--degradation", "--seed"):
+        assert option in out
+    for option in ("--allow-untrained", "--no-fast", "--format", "--out", "--device", "--limit"):
+        assert option in out

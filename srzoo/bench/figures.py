@@ -4,7 +4,8 @@
   bicubic | each method at scale ``s``, with the image's PSNR/SSIM/GSM under each crop. The crop is
   the window (of the image) where the methods' outputs differ most (largest mean per-pixel
   standard deviation of luma across methods).
-* ``speed-{set}.png``: PSNR against ms/image (log scale), marker area proportional to parameters.
+* ``speed-{set}.png``: PSNR against ms/image (log scale when the times span more than 10×), marker
+  area proportional to parameters.
 """
 
 from __future__ import annotations
@@ -126,15 +127,24 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
     for result in group:
         size = 30 + 600 * math.sqrt(result.parameters / largest)
         axis.scatter([max(result.ms_per_image, 1e-3)], [result.psnr], s=size, alpha=0.6)
+        params = f"{result.parameters / 1e6:.2f} M params" if result.parameters else "no parameters"
         axis.annotate(
-            f"{result.method} ({result.parameters / 1e6:.2f} M)",
+            f"{result.method} ({params})",
             (max(result.ms_per_image, 1e-3), result.psnr),
             textcoords="offset points",
             xytext=(6, 6),
             fontsize=8,
         )
-    axis.set_xscale("log")
-    axis.set_xlabel("ms / image (median, log scale)")
+    times = [max(r.ms_per_image, 1e-3) for r in group]
+    logarithmic = max(times) / min(times) > 10
+    if logarithmic:
+        from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+        axis.set_xscale("log")
+        axis.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        axis.xaxis.set_minor_formatter(NullFormatter())
+    axis.margins(x=0.35, y=0.15)  # room for the labels
+    axis.set_xlabel("ms / image (median" + (", log scale)" if logarithmic else ")"))
     axis.set_ylabel(f"PSNR (dB, {group[0].protocol.y} Y)")
     axis.set_title(f"{dataset}: quality against speed (marker area ~ parameters)", fontsize=10)
     axis.grid(True, which="both", alpha=0.3)
