@@ -165,16 +165,35 @@ def exact_bands(
         InputError: a tile too small for the receptive field.
     """
     core = check_tile(tile, radius, name)
-    h, w = lr.shape[-2:]
+    n, c, h, w = lr.shape
     for top in _starts(h, core):
         bottom = min(top + core, h)
-        window_top, window_bottom = max(0, top - radius), min(h, bottom + radius)
-        pieces = []
+        window_top, window_bottom = _window(top, bottom, h, tile, radius)
+        band = None
         for left in _starts(w, core):
             right = min(left + core, w)
-            window_left, window_right = max(0, left - radius), min(w, right + radius)
+            window_left, window_right = _window(left, right, w, tile, radius)
             sr = run(lr[..., window_top:window_bottom, window_left:window_right])
+            if band is None:
+                band = sr.new_empty(n, sr.shape[1], (bottom - top) * scale, w * scale)
             rows = slice((top - window_top) * scale, (bottom - window_top) * scale)
             cols = slice((left - window_left) * scale, (right - window_left) * scale)
-            pieces.append(sr[..., rows, cols])
-        yield top * scale, torch.cat(pieces, dim=-1) if len(pieces) > 1 else pieces[0]
+            band[..., left * scale : right * scale] = sr[..., rows, cols]
+            del sr  # only the band is kept, not every window's output
+        assert band is not None
+        yield top * scale, band
+        del band
+
+
+def _window(start: int, stop: int, size: int, tile: int, radius: int) -> tuple[int, int]:
+    """The ``tile``-long window (the whole axis when shorter) holding ``[start, stop)`` with
+    ``radius`` pixels of context on each side, or the image border where it is nearer.
+
+    Windows are shifted inward at the borders rather than clipped, so that every window has the
+    same shape: the backends' per-shape caches (oneDNN primitives, allocator pools) then stay one
+    size however large the image.
+    """
+    if size <= tile:
+        return 0, size
+    first = min(max(start - radius, 0), size - tile)
+    return first, first + tile

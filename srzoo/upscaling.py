@@ -127,6 +127,7 @@ def upscale_to_file(
                     alpha_rows = to_uint8_rows(_take_rows(alpha_bands, band.shape[-2]))
                     rows = np.concatenate([rows, alpha_rows], axis=-1)
                 png.write(rows)
+                del band, rows  # not alive while the next band is computed
     except OSError as exc:
         raise InputError(f"{target}: cannot write the image ({exc.strerror or exc})") from None
     return target
