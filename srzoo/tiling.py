@@ -165,7 +165,7 @@ def exact_bands(
         InputError: a tile too small for the receptive field.
     """
     core = check_tile(tile, radius, name)
-    n, c, h, w = lr.shape
+    n, _, h, w = lr.shape
     for top in _starts(h, core):
         bottom = min(top + core, h)
         window_top, window_bottom = _window(top, bottom, h, tile, radius)
