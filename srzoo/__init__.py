@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from ._plugins import register_plugin, unregister_plugin
     from .api import build, create, describe, get_recipe, list_components, list_models
+    from .bench import bench
     from .component_info import SAME_CHANNELS, ComponentInfo, DefaultWeights, Examples
     from .errors import (
         DuplicateNameError,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .weights import load_weights, save_weights
 
 _LAZY: dict[str, str] = {
+    "bench": "srzoo.bench",
     "build": "srzoo.api",
     "create": "srzoo.api",
     "describe": "srzoo.api",

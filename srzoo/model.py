@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import torch
 from torch import nn
@@ -118,7 +118,7 @@ class SRModel(nn.Module):
         *,
         return_intermediates: bool = False,
         tile: int | None = None,
-        tile_overlap: int = 8,
+        tile_overlap: int | None = None,
     ) -> torch.Tensor | dict[str, torch.Tensor]:
         """Upscale ``lr``.
 
@@ -128,11 +128,15 @@ class SRModel(nn.Module):
             return_intermediates: return every node's output (e.g. MR, semantic map, stage outputs)
                 as a dict of ``[0, 1]`` images cropped to the input's extent, with ``"sr"`` for the
                 final output; incompatible with ``tile``.
-            tile: process the input in ``tile x tile`` LR tiles (rounded up to ``input_multiple``)
-                overlapping by ``tile_overlap`` LR pixels and cross-faded inside the overlap, so that
-                no tile's own border shows; bounds memory on large inputs. ``None`` processes the
-                whole image at once.
-            tile_overlap: overlap between tiles in LR pixels.
+            tile: process the input in ``tile x tile`` LR tiles to bound memory on large inputs;
+                ``None`` processes the whole image at once. For models with a finite receptive
+                field ``r`` (see ``srzoo.tiling``) each tile carries ``r`` LR pixels
+                of context on every side that are cropped away, so the result equals the untiled
+                one up to float rounding; ``tile`` must then be at least ``2 r + 1``. Models with an
+                unbounded receptive field (U-Nets) use cross-faded overlapping tiles instead (seams
+                hidden, not exact).
+            tile_overlap: the context (exact tiling; at least ``r``, default ``r``) or the
+                cross-fade overlap (U-Nets; default 8) in LR pixels.
 
         Returns:
             ``(N, 3, s*h, s*w)`` float RGB in ``[0, 1]``, or the dict described above.
@@ -144,11 +148,72 @@ class SRModel(nn.Module):
         if tile is not None:
             if return_intermediates:
                 raise InputError("return_intermediates cannot be combined with tile; upscale without tiling")
-            return self._forward_tiled(x, tile, tile_overlap).to(lr.dtype)
+            radius = self._tile_context(tile_overlap)
+            if radius is None:
+                overlap = 8 if tile_overlap is None else tile_overlap
+                return self._forward_tiled(x, tile, overlap).to(lr.dtype)
+            out = None
+            for top, band in self._exact_bands(x, tile, radius):
+                if out is None:
+                    n, c, _, w = band.shape
+                    out = band.new_empty(n, c, x.shape[-2] * self.scale, w)
+                out[..., top : top + band.shape[-2], :] = band
+            assert out is not None
+            return out.to(lr.dtype)
         outputs = self._forward_whole(x)
         if return_intermediates:
             return {name: value.to(lr.dtype) for name, value in outputs.items()}
         return outputs["sr"].to(lr.dtype)
+
+    def upscale_bands(
+        self, lr: torch.Tensor, tile: int, *, tile_overlap: int | None = None
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """Upscale ``lr`` in exact tiles, yielding the output one horizontal band at a time.
+
+        Memory is bounded by one band of tiles rather than the whole output, so callers can stream
+        the result to disk (``srzoo upscale`` does). Bands come top to bottom.
+
+        Args:
+            lr: ``(N, 3, h, w)`` float RGB in ``[0, 1]``.
+            tile: LR tile side including the context (see ``forward``'s ``tile``).
+            tile_overlap: as ``forward``'s.
+
+        Yields:
+            ``(top, band)``: the band's first output row and ``(N, 3, rows, s*w)`` RGB in ``[0, 1]``.
+            A model with an unbounded receptive field yields the cross-faded tiled image as one band.
+
+        Raises:
+            InputError: a tile smaller than ``2 r + 1`` for a receptive field ``r``.
+        """
+        check_image_batch(lr, "lr")
+        weight = next(self.parameters(), None)
+        x = lr if weight is None else lr.to(weight.dtype)
+        radius = self._tile_context(tile_overlap)
+        if radius is None:
+            yield 0, self._forward_tiled(x, tile, 8 if tile_overlap is None else tile_overlap).to(lr.dtype)
+            return
+        for top, band in self._exact_bands(x, tile, radius):
+            yield top, band.to(lr.dtype)
+
+    def _tile_context(self, tile_overlap: int | None) -> int | None:
+        from .tiling import receptive_field
+
+        radius = receptive_field(self)
+        if radius is None or tile_overlap is None:
+            return radius
+        if isinstance(tile_overlap, bool) or not isinstance(tile_overlap, int) or tile_overlap < radius:
+            raise InputError(
+                f"tile_overlap={tile_overlap!r} is below the receptive field of {self.recipe.name} ({radius} LR "
+                "pixels): tiles would differ from the whole image; omit it to use the receptive field"
+            )
+        return tile_overlap
+
+    def _exact_bands(self, x: torch.Tensor, tile: int, radius: int) -> Iterator[tuple[int, torch.Tensor]]:
+        from .tiling import exact_bands
+
+        return exact_bands(
+            lambda piece: self._forward_whole(piece)["sr"], x, self.scale, tile, radius, self.recipe.name
+        )
 
     def _forward_whole(self, lr: torch.Tensor) -> dict[str, torch.Tensor]:
         low, high = self.recipe.value_range

@@ -30,6 +30,10 @@ PUBLIC_MODULES = {
     "srzoo.charts": "reference/charts/",
     "srzoo.errors": "reference/errors/",
     "srzoo.registry": "reference/plugins/",
+    "srzoo.checks": "reference/toolkit/",
+    "srzoo.color": "reference/toolkit/",
+    "srzoo.train": "reference/training/",
+    "srzoo.bench": "reference/bench/",
 }
 
 # Each top-level name on the page a reader looks for it.
@@ -47,6 +51,9 @@ EXPECTED_PAGES = {
         "WeightsError",
     ],
     "reference/plugins/": ["hookimpl", "register_plugin", "unregister_plugin"],
+    "reference/toolkit/": ["ComponentInfo", "Examples", "DefaultWeights"],
+    "reference/training/": ["Trainer", "train"],
+    "reference/bench/": ["bench"],
 }
 
 HEADING = re.compile(r'<h([1-6]) id="([^"]+)" class="doc doc-heading">(.*?)</h\1>', flags=re.DOTALL)

@@ -214,7 +214,7 @@ def test_output_size_must_match_the_scale(test_plugin):
     ):
         model(torch.rand(1, 3, 5, 3))
     with pytest.raises(RecipeError, match="says scale = 8"):
-        model(torch.rand(1, 3, 9, 9), tile=4)
+        model(torch.rand(1, 3, 9, 9), tile=8)
 
 
 def test_downscaled_intermediates_are_cropped_with_ceil(test_plugin):

@@ -96,18 +96,27 @@ def resize_blocks(
 ) -> tuple[Block, ...]:
     """The matrix of [`resize_matrix_np`][], cut into row blocks that each keep only their band.
 
+    Memory is ``O(out * taps)``: each block's band is built from `contributions` directly.
+
     The matrix is banded (each output reads ``ceil(4 / factor) + 2`` neighbours at most), so the
     outputs are grouped into blocks reading about `BLOCK_SPAN` inputs each; a pass is then one
     small matrix product per block instead of one product with the mostly-zero dense matrix. Built in
     float64, cast to ``dtype`` on ``device``, and cached by all arguments (do not modify the result).
     """
-    dense = resize_matrix_np(in_length, out_length, factor, antialias)
+    # built block by block from the per-sample taps: never the dense (out, in) matrix, whose float64
+    # size grows with out * in (4.3 GB for a 12000-pixel side)
+    weights, index = contributions(in_length, out_length, factor, antialias)
     per_block = max(1, round(BLOCK_SPAN * out_length / in_length))
     blocks = []
     for start in range(0, out_length, per_block):
         stop = min(start + per_block, out_length)
-        used = np.flatnonzero(np.any(dense[start:stop] != 0, axis=0))
+        block_index, block_weights = index[start:stop], weights[start:stop]
+        first, last = int(block_index.min()), int(block_index.max())
+        band = np.zeros((stop - start, last - first + 1), dtype=np.float64)
+        rows = np.broadcast_to(np.arange(stop - start)[:, None], block_index.shape)
+        np.add.at(band, (rows, block_index - first), block_weights)  # same sums as the dense matrix
+        used = np.flatnonzero(np.any(band != 0, axis=0))
         lo, hi = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
-        matrix = torch.from_numpy(np.ascontiguousarray(dense[start:stop, lo:hi]))
-        blocks.append(Block(start, stop, lo, hi, matrix.to(device=device, dtype=dtype)))
+        matrix = torch.from_numpy(np.ascontiguousarray(band[:, lo:hi]))
+        blocks.append(Block(start, stop, first + lo, first + hi, matrix.to(device=device, dtype=dtype)))
     return tuple(blocks)

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, str] = {
     "list": "srzoo.cli.list_cmd",
     "info": "srzoo.cli.info",
     "plugins": "srzoo.cli.plugins",
+    "bench": "srzoo.cli.bench",
     "demo": "srzoo.cli.demo",
     "upscale": "srzoo.cli.upscale",
     "convert": "srzoo.cli.convert",

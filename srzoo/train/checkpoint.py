@@ -2,7 +2,7 @@
 
 A checkpoint is a folder ``RUN/checkpoints/step-NNNNNNNN/`` holding
 
-* ``model.safetensors``: the :class:`~srzoo.SRModel`'s weights (loadable by ``srzoo.build``);
+* ``model.safetensors``: the `srzoo.SRModel`'s weights (loadable by ``srzoo.build``);
 * ``state.safetensors``: critics, EMA, optimiser moments, RNG states and other tensors;
 * ``state.json``: step, epoch, sampler position, optimiser hyper-parameters, python/numpy RNG
   states, the recipe's name and an architecture fingerprint.
@@ -132,7 +132,7 @@ def capture_rng(prefix: str = "rng") -> tuple[dict[str, Any], dict[str, torch.Te
 
 
 def restore_rng(meta: Mapping[str, Any], tensors: Mapping[str, torch.Tensor], prefix: str = "rng") -> None:
-    """Restore what :func:`capture_rng` captured."""
+    """Restore what `capture_rng` captured."""
     version, internal, gauss = meta["python"]
     random.setstate((version, tuple(internal), gauss))
     name, keys, pos, has_gauss, cached = meta["numpy"]
@@ -165,7 +165,7 @@ def flatten_optimizer(
 def unflatten_optimizer(
     prefix: str, meta: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]
 ) -> dict[str, Any]:
-    """Rebuild an optimiser ``state_dict()`` from :func:`flatten_optimizer`'s parts."""
+    """Rebuild an optimiser ``state_dict()`` from `flatten_optimizer`'s parts."""
     state: dict[int, dict[str, Any]] = {}
     for index, fields in meta["scalars"].items():
         state.setdefault(int(index), {}).update(fields)

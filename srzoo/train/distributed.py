@@ -25,7 +25,7 @@ class Distributed:
         rank: global rank (0 logs and writes files).
         world_size: number of processes.
         local_rank: rank on this machine (picks ``cuda:LOCAL_RANK``).
-        initialised_here: whether :meth:`setup` created the process group (and destroys it).
+        initialised_here: whether `setup` created the process group (and destroys it).
     """
 
     rank: int = 0

@@ -66,7 +66,7 @@ def _create_loss(term: LossTerm, index: int, recipe: Recipe, args: Mapping[str, 
 
 
 def build_terms(recipe: Recipe, model: nn.Module) -> list[Term]:
-    """The recipe's ``train.losses`` as built :class:`Term` s (in recipe order).
+    """The recipe's ``train.losses`` as built `Term` s (in recipe order).
 
     Raises:
         RecipeError: a loss that cannot be built, or ``levels = "all"`` on a node without

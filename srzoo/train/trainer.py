@@ -5,7 +5,7 @@ recipe's degradation); the graph runs the nodes the losses and critics need; eve
 takes ``critic_steps`` updates on the real sample and the detached fake (its condition detached too);
 then the active generators take one update on the weighted sum of their terms, scored by the now
 frozen critics. ``train.stages = "joint"`` trains every generator at once (Stage-GAN eq. 10);
-``"sequential"`` splits the run into one phase per generator in graph order (see :class:`Phase`).
+``"sequential"`` splits the run into one phase per generator in graph order (see `Phase`).
 """
 
 from __future__ import annotations
