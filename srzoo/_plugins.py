@@ -169,10 +169,17 @@ class _InterruptWatch:
 
 class _PluginProxy:
     """An identity-hashable stand-in for an unhashable plugin object (e.g. a ``SimpleNamespace``):
-    pluggy keeps plugins in sets."""
+    pluggy keeps plugins in sets. The target's attributes are copied onto the proxy, because pluggy
+    (1.7 and later) finds hooks with ``inspect.getattr_static``, which sees no delegated attributes."""
 
     def __init__(self, target: Any) -> None:
         object.__setattr__(self, "_target", target)
+        for name in dir(target):
+            if not name.startswith("__"):
+                try:
+                    object.__setattr__(self, name, getattr(target, name))
+                except AttributeError:  # a property that raises: not a hook
+                    continue
 
     def __getattr__(self, name: str) -> Any:
         return getattr(object.__getattribute__(self, "_target"), name)
