@@ -177,3 +177,46 @@ def split_names(text: str, option: str) -> list[str]:
     if not all(names):
         raise SrzooError(f"{option} {text!r}: expected a comma-separated list of names")
     return names
+
+
+# suffixes of image formats srzoo cannot write: an --out with one of them is a mistake, not a folder
+UNWRITABLE_IMAGE_SUFFIXES = frozenset(
+    {
+        ".gif",
+        ".heic",
+        ".heif",
+        ".avif",
+        ".jp2",
+        ".j2k",
+        ".ico",
+        ".tga",
+        ".exr",
+        ".hdr",
+        ".svg",
+        ".pgm",
+        ".pnm",
+    }
+)
+
+
+def names_image_file(out: Path) -> bool:
+    """Whether ``out`` (not an existing folder) has the suffix of an image format, one srzoo
+    writes or not: what ``upscale --out`` writes as one file and a folder option refuses."""
+    from srzoo.imageio import IMAGE_SUFFIXES
+
+    suffix = out.suffix.lower()
+    return not out.is_dir() and (suffix in IMAGE_SUFFIXES or suffix in UNWRITABLE_IMAGE_SUFFIXES)
+
+
+def output_folder(text: str, option: str = "--out") -> Path:
+    """The folder a command writes into, refused up front (one line) when its name has an image
+    suffix (``--out y.gif``) or it exists as a file."""
+    out = Path(text)
+    if names_image_file(out):
+        raise SrzooError(
+            f"{option} {out}: names an image file, but this command writes a folder; "
+            f"give a folder name such as {out.with_suffix('')}"
+        )
+    if out.exists() and not out.is_dir():
+        raise SrzooError(f"{option} {out}: exists and is not a folder")
+    return out

@@ -10,30 +10,11 @@ from typing import Any
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import parse_assignments, pick_device
+from ._options import UNWRITABLE_IMAGE_SUFFIXES, names_image_file, parse_assignments, pick_device
 
 HELP = "Upscale images (files, folders, or built-in charts 'chart:NAME') with a recipe."
 
 CHART_PREFIX = "chart:"
-
-# suffixes of image formats srzoo cannot write: an --out with one of them is a mistake, not a folder
-_OTHER_IMAGE_SUFFIXES = frozenset(
-    {
-        ".gif",
-        ".heic",
-        ".heif",
-        ".avif",
-        ".jp2",
-        ".j2k",
-        ".ico",
-        ".tga",
-        ".exr",
-        ".hdr",
-        ".svg",
-        ".pgm",
-        ".pnm",
-    }
-)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -126,14 +107,12 @@ def _expand(inputs: list[str]) -> list[str | Path]:
 
 
 def _targets(items: list[str | Path], out: Path) -> list[Path]:
-    from srzoo.imageio import IMAGE_SUFFIXES
-
-    suffix = out.suffix.lower()
-    if suffix in _OTHER_IMAGE_SUFFIXES and not out.is_dir():
-        raise SrzooError(
-            f"--out {out}: srzoo cannot write {suffix} images; use .png, .jpg, .webp, .tif or .bmp, or a folder"
-        )
-    if suffix in IMAGE_SUFFIXES and not out.is_dir():
+    if names_image_file(out):
+        suffix = out.suffix.lower()
+        if suffix in UNWRITABLE_IMAGE_SUFFIXES:
+            raise SrzooError(
+                f"--out {out}: srzoo cannot write {suffix} images; use .png, .jpg, .webp, .tif or .bmp, or a folder"
+            )
         if len(items) != 1:
             raise SrzooError(
                 f"--out {out}: an image file takes exactly one input, got {len(items)}; give a folder"
