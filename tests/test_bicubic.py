@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from srzoo_plugins.bicubic._weights import contributions, resize_blocks, resize_matrix_np
 from srzoo_plugins.bicubic.imresize import Imresize, imresize, output_size
+from srzoo_plugins.bicubic.weights import contributions, resize_blocks, resize_matrix_np
 
 import srzoo
 from srzoo.errors import InputError

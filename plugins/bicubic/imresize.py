@@ -2,7 +2,7 @@
 
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, ceil(H * scale), ceil(W * scale))``. Each axis is one
-product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic._weights`),
+product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic.weights`),
 so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces
 what MATLAB does to uint8 images.
 """
@@ -19,7 +19,7 @@ from srzoo.checks import check_image_batch
 from srzoo.color import matlab_uint8, to_8bit_levels
 from srzoo.errors import InputError
 
-from ._weights import Block, resize_blocks
+from .weights import Block, resize_blocks
 
 __all__ = ["Direction", "Imresize", "Rounding", "bicubic", "imresize", "output_size"]
 
