@@ -256,3 +256,30 @@ def test_gray_and_palette_inputs_upscale(tmp_path: Path):
     assert main(["upscale", str(tmp_path), "-m", "bicubic-x2", "-o", str(out)]) == 0
     assert np.asarray(Image.open(out / "gray.png")).shape == (20, 24, 3)
     assert np.asarray(Image.open(out / "palette.png")).shape == (20, 24, 4)
+
+
+@pytest.mark.parametrize("command", ["upscale", "train"])
+def test_set_values_are_checked_against_the_key(command, tmp_path: Path, capsys):
+    head = ["upscale", "chart:text", "-m"] if command == "upscale" else ["train", "--data", str(tmp_path)]
+    args = [*head, "stagegan-x8", "--set", "sem.dropout_at_inference=maybe", "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "error: --set sem.dropout_at_inference=maybe: expected true or false"
+    )
+
+
+def test_upscale_set_values_reach_the_recipe_typed(tmp_path: Path, capsys, monkeypatch):
+    from srzoo.errors import SrzooError
+
+    seen = {}
+
+    def fake_build(recipe, **kwargs):
+        seen.update(next(n for n in recipe.nodes if n.name == "sem").args)
+        raise SrzooError("stop here")
+
+    monkeypatch.setattr(srzoo, "build", fake_build)
+    args = ["upscale", "chart:text", "-m", "stagegan-x8", "--set", "sem.dropout_at_inference=False"]
+    assert main([*args, "--set", "sem.ngf=8", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == "error: stop here"
+    assert seen["dropout_at_inference"] is False and seen["ngf"] == 8

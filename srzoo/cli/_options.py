@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import tomllib
 import typing
@@ -15,21 +16,17 @@ if TYPE_CHECKING:
     from srzoo.recipe import Recipe
 
 
-def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, Any]:
-    """Parse ``KEY=VALUE`` pairs; values are read as TOML (``3``, ``0.5``, ``true``, ``[1, 2]``) or
-    else kept as strings. Untyped: recipe overrides should use ``recipe_with_settings``, which
-    checks each value against what its key sets."""
-    result: dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise SrzooError(f"{option} {item!r}: expected KEY=VALUE")
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        result[key.strip()] = value
-    return result
+def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """Add the repeatable ``--set KEY=VALUE`` recipe override (into ``args.overrides``, a list of
+    strings) that ``recipe_with_settings`` or ``parse_settings`` then reads, typed."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{help} (values are TOML, checked against the key's type; repeatable)",
+    )
 
 
 def recipe_with_settings(name: str | Path, items: Iterable[str], option: str = "--set") -> Recipe:

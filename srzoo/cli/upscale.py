@@ -10,7 +10,13 @@ from typing import Any
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import UNWRITABLE_IMAGE_SUFFIXES, names_image_file, parse_assignments, pick_device
+from ._options import (
+    UNWRITABLE_IMAGE_SUFFIXES,
+    add_set_option,
+    names_image_file,
+    pick_device,
+    recipe_with_settings,
+)
 
 HELP = "Upscale images (files, folders, or built-in charts 'chart:NAME') with a recipe."
 
@@ -69,14 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="bfloat16 fast path: faster on bf16 hardware, about 1e-2 absolute error (a few 8-bit levels)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe argument, e.g. sem.dropout_at_inference=true",
-    )
+    add_set_option(parser, "override a recipe argument, e.g. sem.dropout_at_inference=true")
 
 
 def _expand(inputs: list[str]) -> list[str | Path]:
@@ -189,14 +188,15 @@ def run(args: argparse.Namespace) -> int:
     if args.bf16 and args.no_fast:
         raise SrzooError("--bf16 runs on the fast path; drop --no-fast")
     device = pick_device(args.device)
-    kwargs: dict[str, Any] = dict(parse_assignments(args.overrides))
+    recipe = recipe_with_settings(args.model, args.overrides)
+    kwargs: dict[str, Any] = {}
     if args.weights is not None:
         kwargs["weights"] = args.weights
     elif args.pretrained:
         if not has_pretrained(args.model):
             raise SrzooError(f"--pretrained: srzoo ships no weights for {args.model}; pass --weights PATH")
         kwargs["pretrained"] = True
-    model = srzoo.build(args.model, **kwargs).to(device)
+    model = srzoo.build(recipe, **kwargs).to(device)
     name = model.recipe.name
     if (
         is_learned(model)
