@@ -221,3 +221,15 @@ def test_output_folder_with_an_image_suffix_is_refused(command, name, tmp_path: 
         f"give a folder name such as {tmp_path / 'y'}"
     )
     assert not out.exists()
+
+
+def test_device_names_are_read_once_for_the_cli_and_the_trainer(tmp_path: Path, capsys):
+    from srzoo._devices import pick_device
+    from srzoo.errors import InputError
+
+    assert main(["upscale", "chart:text", "-m", "bicubic-x4", "--device", "tpu", "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "error: --device 'tpu': expected auto, cpu, cuda or cuda:N"
+    with pytest.raises(InputError) as info:
+        pick_device("tpu")
+    assert str(info.value) == "device 'tpu': expected auto, cpu, cuda or cuda:N"
+    assert pick_device("cpu").type == "cpu"

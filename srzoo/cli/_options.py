@@ -155,17 +155,9 @@ def parse_weights(items: Iterable[str]) -> dict[str, Path]:
 
 def pick_device(name: str) -> Any:
     """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N`` as a ``torch.device``."""
-    import torch
+    from srzoo._devices import pick_device as pick
 
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise SrzooError(f"--device {name!r}: expected auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SrzooError(f"--device {name!r}: no CUDA device is available here; use --device cpu")
-    return device
+    return pick(name, "--device")
 
 
 def split_names(text: str, option: str) -> list[str]:
