@@ -177,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import srzoo
-    from srzoo.bench.methods import has_pretrained, is_learned
+    from srzoo.bench.methods import is_learned
 
     items = _expand(args.inputs)
     targets = _targets(items, Path(args.out))
@@ -190,11 +190,11 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     recipe = recipe_with_settings(args.model, args.overrides)
     kwargs: dict[str, Any] = {}
+    if args.weights is not None and args.pretrained:
+        raise SrzooError("--weights and --pretrained: give one of them")
     if args.weights is not None:
         kwargs["weights"] = args.weights
     elif args.pretrained:
-        if not has_pretrained(args.model):
-            raise SrzooError(f"--pretrained: srzoo ships no weights for {args.model}; pass --weights PATH")
         kwargs["pretrained"] = True
     model = srzoo.build(recipe, **kwargs).to(device)
     name = model.recipe.name
