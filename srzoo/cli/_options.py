@@ -153,6 +153,11 @@ def parse_weights(items: Iterable[str]) -> dict[str, Path]:
     return result
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--device`` (into ``args.device``), which ``pick_device`` reads."""
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+
+
 def pick_device(name: str) -> Any:
     """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N`` as a ``torch.device``."""
     from srzoo._devices import pick_device as pick

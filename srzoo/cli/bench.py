@@ -9,7 +9,7 @@ from rich.console import Console
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import output_folder, parse_weights, pick_device, split_names
+from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
 
 HELP = "Compare SR methods on benchmark sets (PSNR/SSIM/GSM, speed, memory, published gaps, figures)."
 
@@ -62,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", "-o", metavar="DIR", help="also write results.{json,csv,md} and the figures to DIR"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="use only the first N images of each set")
 
 

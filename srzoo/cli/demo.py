@@ -12,7 +12,7 @@ from rich.table import Table
 from srzoo.errors import SrzooError
 
 from ._console import console, progress
-from ._options import output_folder, parse_weights, pick_device, split_names
+from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
 
 HELP = "Run recipes on srzoo's own test charts (Siemens star, zone plate, text, edges, facade): PNG panels + scores."
 
@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics", default="psnr,ssim", metavar="M1,M2", help="metrics to report (default psnr,ssim)"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument(
         "--out", "-o", default="srzoo-demo", metavar="DIR", help="output folder (default ./srzoo-demo)"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..api import get_recipe
 from ._console import console, err_console
-from ._options import add_set_option, parse_settings
+from ._options import add_device_option, add_set_option, parse_settings
 
 HELP = "Train a recipe (Stage-GAN or a baseline) from its [train] table; runs under torchrun too."
 
@@ -54,7 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="initial generator weights (.safetensors), e.g. SRResNet's for SRGAN",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     parser.add_argument("--fp16", action="store_true", help="float16 autocast with gradient scaling (CUDA)")
     parser.add_argument("--channels-last", action="store_true", help="channels_last memory format")

@@ -12,6 +12,7 @@ from srzoo.errors import SrzooError
 from ._console import console, err_console, progress
 from ._options import (
     UNWRITABLE_IMAGE_SUFFIXES,
+    add_device_option,
     add_set_option,
     names_image_file,
     pick_device,
@@ -74,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="bfloat16 fast path: faster on bf16 hardware, about 1e-2 absolute error (a few 8-bit levels)",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     add_set_option(parser, "override a recipe argument, e.g. sem.dropout_at_inference=true")
 
 
