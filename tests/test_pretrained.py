@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import types
 from pathlib import Path
 
 import pytest
@@ -29,11 +28,12 @@ def _shipping_plugin(throwaway_plugin, folder: Path, sha256: str | None = None) 
         f'pretrained = {{ file = "w.safetensors", sha256 = "{sha256 or sha256_of(weights)}" }}\n'
     )
 
-    @srzoo.hookimpl
-    def srzoo_register_recipes(register):
-        register("shipped-x4", str(recipe))
+    class Shipping:
+        @srzoo.hookimpl
+        def srzoo_register_recipes(self, register):
+            register("shipped-x4", str(recipe))
 
-    throwaway_plugin(types.SimpleNamespace(srzoo_register_recipes=srzoo_register_recipes), "shipping")
+    throwaway_plugin(Shipping(), "shipping")
     return weights
 
 
