@@ -173,6 +173,11 @@ class _PluginProxy:
 
     def __init__(self, target: Any) -> None:
         object.__setattr__(self, "_target", target)
+        # pluggy finds hooks (and misspelt ones) with inspect.getattr_static, which never calls
+        # __getattr__: copy the target's public attributes in
+        for name in dir(target):
+            if not name.startswith("_"):
+                object.__setattr__(self, name, getattr(target, name))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(object.__getattribute__(self, "_target"), name)
