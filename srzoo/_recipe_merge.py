@@ -6,7 +6,7 @@ Both work on `Recipe.to_dict`'s form and leave validation to
 Variant rules (``docs/recipes.md``, "Variants"):
 
 * tables merge key by key, recursively; any other value replaces the base's;
-* ``name``, ``description`` and ``published`` are never inherited: they describe one recipe;
+* ``name``, ``description``, ``published`` and ``pretrained`` are never inherited: they describe one recipe;
 * ``[[nodes]]`` merge by ``name``, ``[[train.critics]]`` by ``name``, ``[[train.losses]]`` by
   ``(node, loss)``: an entry matching a base entry is merged into it (a changed component starts
   from empty ``args``), ``drop = true`` removes the base entry, any other entry is added at the end
@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import RecipeError
 
-NOT_INHERITED = ("name", "description", "published")
+NOT_INHERITED = ("name", "description", "published", "pretrained")
 """Top-level keys a variant never takes from its base."""
 
 _NODE_KINDS = ("generator", "degradation")
@@ -180,6 +180,8 @@ FIXED_KEYS: dict[str, str] = {
     "nodes": "the graph cannot be overridden; write a variant recipe (base = ...) instead",
     "base": "a recipe's base cannot be overridden; write a variant recipe (base = ...) instead",
     "weights": "'weights' is not a recipe key; pass weights= to srzoo.build (CLI: --weights PATH)",
+    "pretrained": "a recipe's shipped weights cannot be overridden; pass pretrained=True to srzoo.build "
+    "(CLI: --pretrained) or weights= (CLI: --weights PATH)",
 }
 """Keys an override may not set, and what to do instead."""
 

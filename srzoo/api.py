@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from . import _plugins
 from ._annotations import accepts, parameter_annotations
 from ._annotations import describe as describe_annotation
-from .errors import RecipeError, SrzooError, UnknownNameError
+from .errors import RecipeError, SrzooError, UnknownNameError, WeightsError
 from .recipe import Recipe, load_recipe, parse_recipe
 from .registry import KINDS, Entry
 
@@ -164,7 +164,14 @@ def get_recipe(name: str | Path) -> Recipe:
     return recipe
 
 
-def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **overrides: Any) -> SRModel:
+def build(
+    name: str | Path | Recipe,
+    /,
+    *,
+    weights: str | Path | None = None,
+    pretrained: bool = False,
+    **overrides: Any,
+) -> SRModel:
     """Build the SR model of a recipe.
 
     Args:
@@ -172,6 +179,9 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
             ``.toml`` file, or a [`Recipe`][] (one built in Python is validated here).
         weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
             converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
+        pretrained: load the weights srzoo ships for the recipe, declared by its ``pretrained``
+            table ([`Pretrained`][srzoo.recipe.Pretrained]; their sha256 is checked first). No
+            built-in recipe ships weights yet. Not together with ``weights``.
         **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides],
             e.g. ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 
@@ -193,6 +203,12 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
     from .model import SRModel
     from .weights import load_weights, weights_path
 
+    if not isinstance(pretrained, bool):
+        raise WeightsError(
+            f"pretrained must be True or False, got {type(pretrained).__name__} {pretrained!r}"
+        )
+    if pretrained and weights is not None:
+        raise WeightsError("pass either weights= or pretrained=True, not both")
     if weights is not None:
         weights_path(weights)  # a wrong type is refused before the model is built
     if isinstance(name, Recipe):  # validated again: a recipe built in Python has not been checked yet
@@ -201,6 +217,8 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
         recipe = get_recipe(name)
     if overrides:
         recipe = recipe.with_overrides(overrides)
+    if pretrained:
+        weights = _shipped_weights(recipe)
     stages = {}
     for index, node in enumerate(recipe.nodes):
         try:
@@ -211,3 +229,32 @@ def build(name: str | Path | Recipe, /, *, weights: str | Path | None = None, **
     if weights is not None:
         load_weights(model, weights)
     return model.eval()
+
+
+def _shipped_weights(recipe: Recipe) -> Path:
+    """The weights file srzoo ships for ``recipe`` (its ``pretrained`` table), sha256-checked.
+
+    Raises:
+        WeightsError: the recipe ships no weights (with how to train them), or the file is missing
+            or does not match its sha256.
+    """
+    from .weights import sha256_of
+
+    entry = recipe.pretrained
+    if entry is None:
+        raise WeightsError(
+            f"srzoo ships no weights for recipe {recipe.name!r} yet; train them with "
+            f"`srzoo train {recipe.name} --data DIR --out RUN` and pass --weights RUN/model.safetensors"
+        )
+    path = entry.path()
+    if not path.is_file():
+        raise WeightsError(
+            f"{path}: the weights recipe {recipe.name!r} ships are missing; reinstall its plugin"
+        )
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        raise WeightsError(
+            f"{path}: sha256 {actual} does not match the {entry.sha256} that recipe {recipe.name!r} "
+            "declares; the file is damaged or not these weights (reinstall its plugin)"
+        )
+    return path

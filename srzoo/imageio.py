@@ -355,13 +355,7 @@ def write_image(
         options = {"lossless": True}
     elif fmt == "PNG":
         options = {"compress_level": 6}
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder; give an image file name")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"{target}: {parent} is a file, not a folder")
-            break
+    _check_image_target(target)
     created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]  # deepest first
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -380,3 +374,14 @@ def write_image(
 
 def _atomic_save(im: Image.Image, target: Path, fmt: str, options: dict[str, object]) -> None:
     atomic_write(target, lambda handle: im.save(handle, format=fmt, **options))
+
+
+def _check_image_target(target: Path) -> None:
+    """Refuse (one line) an image file name that is a folder or lies below a file, before writing."""
+    if target.is_dir():
+        raise InputError(f"{target}: is a folder; give an image file name")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(f"{target}: {parent} is a file, not a folder")
+            break

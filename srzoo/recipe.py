@@ -35,6 +35,7 @@ __all__ = [
     "LossTerm",
     "Node",
     "Optimizer",
+    "Pretrained",
     "Published",
     "Recipe",
     "Schedule",
@@ -240,6 +241,42 @@ class Published:
 
 
 @dataclass(frozen=True)
+class Pretrained:
+    """The weights srzoo ships for a recipe: its ``pretrained = { file = ..., sha256 = ... }`` table,
+    which [`srzoo.build`][srzoo.build] loads with ``pretrained=True``.
+
+    Attributes:
+        file: ``"PACKAGE:PATH"`` (a file inside an installed package, found with
+            ``importlib.resources``) or a path; a relative path in a recipe file is read from the
+            recipe file's folder, so it is stored absolute.
+        sha256: the file's hex sha256 (64 lower-case digits), checked before loading.
+    """
+
+    file: str
+    sha256: str
+
+    def path(self) -> Path:
+        """The weights file on disk (it may not exist)."""
+        package, sep, inner = self.file.partition(":")
+        if sep and _PACKAGE_NAME.fullmatch(package) and len(package) > 1:  # not a Windows drive letter
+            from importlib.resources import files
+
+            try:
+                return Path(str(files(package).joinpath(inner)))
+            except ModuleNotFoundError:
+                return Path(self.file)
+        return Path(self.file)
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``pretrained`` table."""
+        return {"file": self.file, "sha256": self.sha256}
+
+
+_PACKAGE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
 class Optimizer:
     """Optimiser settings (``name`` is a ``torch.optim`` class name in lower case, e.g. ``adam``).
 
@@ -363,6 +400,8 @@ class Recipe:
         license: the license of the method or its weights, shown by ``srzoo info``.
         train: the paper's training settings, or ``None``.
         published: values papers report for this recipe (``srzoo bench`` shows the gap).
+        pretrained: the weights srzoo ships for this recipe ([`Pretrained`][srzoo.recipe.Pretrained]),
+            or ``None`` (no recipe ships weights yet).
         source: where the recipe came from (a file path), for error messages; not part of equality.
     """
 
@@ -378,6 +417,7 @@ class Recipe:
     license: str = ""
     train: TrainSpec | None = None
     published: tuple[Published, ...] = ()
+    pretrained: Pretrained | None = None
     source: str = field(default="<recipe>", compare=False)
 
     def __post_init__(self) -> None:
@@ -421,6 +461,8 @@ class Recipe:
             data["train"] = self.train.to_dict()
         if self.published:
             data["published"] = [entry.to_dict() for entry in self.published]
+        if self.pretrained is not None:
+            data["pretrained"] = self.pretrained.to_dict()
         return data
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
@@ -696,6 +738,27 @@ def _parse_published(items: list[Any], source: str) -> tuple[Published, ...]:
     return tuple(published)
 
 
+def _parse_pretrained(table: Any, source: str, base_dir: str | Path | None) -> Pretrained | None:
+    if table is None:
+        return None
+    r = _Reader(table, source, "pretrained")
+    file = r.get("file", str, what="'PACKAGE:PATH' or a path to a .safetensors file")
+    sha256 = r.get("sha256", str, what="the file's hex sha256")
+    r.finish()
+    if not file:
+        raise r.fail("file", "expected 'PACKAGE:PATH' or a path to a .safetensors file, got ''")
+    if not _SHA256.fullmatch(sha256):
+        raise r.fail("sha256", f"expected 64 lower-case hex digits, got {sha256!r}")
+    entry = Pretrained(file, sha256)
+    if entry.path() == Path(file) and not Path(file).is_absolute():  # a path, not PACKAGE:PATH
+        if base_dir is None:
+            raise r.fail(
+                "file", f"{file!r} is relative but the recipe has no file to be relative to; use PACKAGE:PATH"
+            )
+        entry = Pretrained(str((Path(base_dir) / file).resolve()), sha256)
+    return entry
+
+
 def _check_refs(reader: _Reader, key: str, refs: tuple[str, ...] | list[str], known: set[str]) -> None:
     for ref in refs:
         if ref not in known:
@@ -802,6 +865,11 @@ def parse_recipe(
         train=None if train_table is None else _parse_train(train_table, source, node_names),
         published=_parse_published(
             reader.get("published", list, [], what="a list of [[published]] tables"), source
+        ),
+        pretrained=_parse_pretrained(
+            reader.get("pretrained", dict, None, what="a table { file = ..., sha256 = ... }"),
+            source,
+            base_dir,
         ),
         source=source,
     )

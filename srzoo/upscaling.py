@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
+from .imageio import _check_image_target
 from .model import SRModel
 from .tiling import exact_bands, receptive_field
 
@@ -72,16 +73,6 @@ def auto_tile(model: SRModel, device: torch.device) -> int:
     return tile - tile % 8 if tile % 8 and tile - tile % 8 > 2 * radius else tile
 
 
-def _check_target(target: Path) -> None:
-    if target.is_dir():
-        raise InputError(f"{target}: is a folder; give an image file name")
-    for parent in target.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise InputError(f"{target}: {parent} is a file, not a folder")
-            break
-
-
 def upscale_to_file(
     model: SRModel,
     source: Path | str,
@@ -107,7 +98,7 @@ def upscale_to_file(
         image = make_chart(str(source).removeprefix("chart:"))
     lr = image[None].to(device)
     del image
-    _check_target(target)
+    _check_image_target(target)
     if target.suffix.lower() != ".png":
         sr = model(lr, tile=tile, tile_overlap=tile_overlap)
         return write_image(sr[0], target)

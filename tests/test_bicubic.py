@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from srzoo_plugins.bicubic._weights import contributions, resize_blocks, resize_matrix_np
 from srzoo_plugins.bicubic.imresize import Imresize, imresize, output_size
+from srzoo_plugins.bicubic.weights import contributions, resize_blocks, resize_matrix_np
 
 import srzoo
 from srzoo.errors import InputError
@@ -244,6 +244,60 @@ def test_bad_options(kwargs, message):
         Imresize(**kwargs)
     with pytest.raises(InputError, match=message):
         imresize(torch.rand(1, 1, 8, 8), **kwargs)
+
+
+@pytest.mark.parametrize("scale", [0, -2, float("nan"), float("inf"), True, False, "2"])
+def test_bad_scales_through_the_registered_factory(scale):
+    with pytest.raises(InputError) as info:
+        srzoo.create("degradation", "bicubic", scale=scale)
+    assert str(info.value) == f"scale must be a positive number, got {scale!r}"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"scale": 1e-9},
+            (
+                "scale 1e-09 with direction='down' enlarges each side 1e+09x, so even a 1x1 image would come "
+                "out over 1,000,000 pixels a side; use a scale of at least 1e-06"
+            ),
+        ),
+        (
+            {"scale": 2e6, "direction": "up"},
+            (
+                "scale 2e+06 with direction='up' enlarges each side 2e+06x, so even a 1x1 image would come "
+                "out over 1,000,000 pixels a side; use a scale of at most 1e+06"
+            ),
+        ),
+        (
+            {"scale": 1e9},
+            (
+                "scale 1e+09 with direction='down' shrinks each side 1e+09x, so its antialiasing kernel would "
+                "span 4,000,000,000 input pixels (limit 1,000,000); use a scale of at most 250000, "
+                "or antialias=False"
+            ),
+        ),
+    ],
+)
+def test_absurd_scales_are_refused_before_allocating(kwargs, message):
+    with pytest.raises(InputError) as info:
+        srzoo.create("degradation", "bicubic", **kwargs)
+    assert str(info.value) == message
+
+
+def test_output_over_the_size_limit_is_refused_before_allocating():
+    down = srzoo.create("degradation", "bicubic", scale=1e-5)
+    with pytest.raises(InputError) as info:
+        down(torch.rand(1, 3, 8, 8))
+    assert str(info.value) == (
+        "scale 1e-05 with direction='down': a 1x3x8x8 input would come out 1x3x800000x800000, over the "
+        "limit of 1,000,000 pixels a side and 2**31 values; resize a smaller batch or image, "
+        "or use a smaller enlargement"
+    )
+    # no side over the limit, but too many values in all
+    with pytest.raises(InputError, match=r"a 50x3x8x8 input would come out 50x3x4000x4000, over"):
+        imresize(torch.rand(50, 3, 8, 8), 500, "up")
 
 
 # --------------------------------------------------------------------------- GPU

@@ -209,3 +209,27 @@ def test_weights_folder_and_unwritable_out_give_one_line(tmp_path: Path, capsys)
     folder.mkdir()
     assert main(["upscale", "chart:text", "-m", "bicubic-x4", "-o", str(folder)]) == 0
     assert (folder / "text.png").is_file()  # an existing folder is a folder, whatever its name
+
+
+@pytest.mark.parametrize("command", [["demo"], ["bench", "--methods", "bicubic-x4"]])
+@pytest.mark.parametrize("name", ["y.gif", "y.png"])
+def test_output_folder_with_an_image_suffix_is_refused(command, name, tmp_path: Path, capsys):
+    out = tmp_path / name
+    assert main([*command, "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: --out {out}: names an image file, but this command writes a folder; "
+        f"give a folder name such as {tmp_path / 'y'}"
+    )
+    assert not out.exists()
+
+
+def test_device_names_are_read_once_for_the_cli_and_the_trainer(tmp_path: Path, capsys):
+    from srzoo._devices import pick_device
+    from srzoo.errors import InputError
+
+    assert main(["upscale", "chart:text", "-m", "bicubic-x4", "--device", "tpu", "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "error: --device 'tpu': expected auto, cpu, cuda or cuda:N"
+    with pytest.raises(InputError) as info:
+        pick_device("tpu")
+    assert str(info.value) == "device 'tpu': expected auto, cpu, cuda or cuda:N"
+    assert pick_device("cpu").type == "cpu"

@@ -140,18 +140,11 @@ def test_every_name_of_a_public_module_is_documented(site, module_name):
         assert page is not None, f"{module_name}.{name} is in __all__ but not in the reference"
 
 
-# Private modules of the built-in plugins that the method pages still document (their functions are
-# the algorithm's reference); the public plugin toolkit of issue 8 replaces them: shrink, never grow.
-PLUGIN_PRIVATE_STILL_PUBLISHED = {"srzoo_plugins.bicubic._weights"}
-
-
 def test_no_private_module_is_published(site):
     assert not [page for page in site if "/_" in f"/{page}"]
     private = re.compile(r"^(srzoo\w*(?:\.[a-zA-Z]\w*)*\._\w+)")
     published = {match.group(1) for anchor in _where(site) if (match := private.match(anchor))}
-    core = sorted(name for name in published if name.startswith("srzoo."))
-    assert not core, f"private srzoo modules in the reference: {core}"
-    assert published <= PLUGIN_PRIVATE_STILL_PUBLISHED, published - PLUGIN_PRIVATE_STILL_PUBLISHED
+    assert not published, f"private modules in the reference: {sorted(published)}"
 
 
 def test_cross_references_resolve(site):

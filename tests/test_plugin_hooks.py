@@ -287,3 +287,14 @@ def test_a_hook_looking_up_components_while_plugins_load_is_isolated():
     finally:
         _plugins._extra[:] = [(n, p) for n, p in _plugins._extra if n != "looks-up"]
         _plugins.reload()
+
+
+def test_an_unhashable_plugin_registers_after_the_registry_loaded(throwaway_plugin):
+    srzoo.list_models()  # the registry is loaded before the plugin comes
+
+    @srzoo.hookimpl
+    def srzoo_register_recipes(register):
+        register("namespace-x4", srzoo.get_recipe("bicubic-x4").to_dict() | {"name": "namespace-x4"})
+
+    throwaway_plugin(types.SimpleNamespace(srzoo_register_recipes=srzoo_register_recipes), "namespace-plugin")
+    assert srzoo.get_recipe("namespace-x4").scale == 4

@@ -211,23 +211,23 @@ def test_auto_tile_is_bounded_and_leaves_a_core():
 
 
 def test_resize_blocks_never_build_the_dense_matrix(monkeypatch):
-    from srzoo_plugins.bicubic import _weights
+    from srzoo_plugins.bicubic import weights
 
     reference = {}
     for args in ((37, 148, 4.0), (148, 37, 0.25), (1000, 125, 0.125)):
-        dense = _weights.resize_matrix_np(*args)
+        dense = weights.resize_matrix_np(*args)
         reference[args] = dense
-    _weights.resize_blocks.cache_clear()
-    monkeypatch.setattr(_weights, "resize_matrix_np", lambda *a, **k: pytest.fail("dense matrix built"))
+    weights.resize_blocks.cache_clear()
+    monkeypatch.setattr(weights, "resize_matrix_np", lambda *a, **k: pytest.fail("dense matrix built"))
     for (n_in, n_out, factor), dense in reference.items():
-        blocks = _weights.resize_blocks(n_in, n_out, factor, True, torch.device("cpu"), torch.float64)
+        blocks = weights.resize_blocks(n_in, n_out, factor, True, torch.device("cpu"), torch.float64)
         rebuilt = np.zeros_like(dense)
         for block in blocks:
             rebuilt[block.start : block.stop, block.lo : block.hi] = block.matrix.numpy()
         assert np.array_equal(rebuilt, dense)
-    big = _weights.resize_blocks(12000, 48000, 4.0, True, torch.device("cpu"), torch.float32)
+    big = weights.resize_blocks(12000, 48000, 4.0, True, torch.device("cpu"), torch.float32)
     assert sum(b.matrix.numel() for b in big) < 48000 * 300
-    _weights.resize_blocks.cache_clear()
+    weights.resize_blocks.cache_clear()
 
 
 def test_rgba_png_keeps_its_alpha_upscaled_by_bicubic(tmp_path: Path):
@@ -256,3 +256,30 @@ def test_gray_and_palette_inputs_upscale(tmp_path: Path):
     assert main(["upscale", str(tmp_path), "-m", "bicubic-x2", "-o", str(out)]) == 0
     assert np.asarray(Image.open(out / "gray.png")).shape == (20, 24, 3)
     assert np.asarray(Image.open(out / "palette.png")).shape == (20, 24, 4)
+
+
+@pytest.mark.parametrize("command", ["upscale", "train"])
+def test_set_values_are_checked_against_the_key(command, tmp_path: Path, capsys):
+    head = ["upscale", "chart:text", "-m"] if command == "upscale" else ["train", "--data", str(tmp_path)]
+    args = [*head, "stagegan-x8", "--set", "sem.dropout_at_inference=maybe", "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "error: --set sem.dropout_at_inference=maybe: expected true or false"
+    )
+
+
+def test_upscale_set_values_reach_the_recipe_typed(tmp_path: Path, capsys, monkeypatch):
+    from srzoo.errors import SrzooError
+
+    seen = {}
+
+    def fake_build(recipe, **kwargs):
+        seen.update(next(n for n in recipe.nodes if n.name == "sem").args)
+        raise SrzooError("stop here")
+
+    monkeypatch.setattr(srzoo, "build", fake_build)
+    args = ["upscale", "chart:text", "-m", "stagegan-x8", "--set", "sem.dropout_at_inference=False"]
+    assert main([*args, "--set", "sem.ngf=8", "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == "error: stop here"
+    assert seen["dropout_at_inference"] is False and seen["ngf"] == 8

@@ -2,7 +2,7 @@
 
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, ceil(H * scale), ceil(W * scale))``. Each axis is one
-product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic._weights`),
+product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic.weights`),
 so the op is batched, runs on the input's device and is differentiable. ``rounding`` reproduces
 what MATLAB does to uint8 images.
 """
@@ -19,7 +19,7 @@ from srzoo.checks import check_image_batch
 from srzoo.color import matlab_uint8, to_8bit_levels
 from srzoo.errors import InputError
 
-from ._weights import Block, resize_blocks
+from .weights import Block, resize_blocks
 
 __all__ = ["Direction", "Imresize", "Rounding", "bicubic", "imresize", "output_size"]
 
@@ -29,8 +29,11 @@ Rounding = Literal["none", "per-pass", "final"]
 _DIRECTIONS = ("down", "up")
 _ROUNDINGS = ("none", "per-pass", "final")
 
+MAX_SIDE = 1_000_000  # output pixels a side, and antialiasing-kernel taps, beyond which a resize is refused
+MAX_ELEMENTS = 2**31  # output values (N * C * H * W) beyond which a resize is refused
 
-def _check_options(scale: object, direction: object, rounding: object) -> float:
+
+def _check_options(scale: object, direction: object, rounding: object, antialias: object = True) -> float:
     if (
         isinstance(scale, bool)
         or not isinstance(scale, (int, float))
@@ -42,6 +45,20 @@ def _check_options(scale: object, direction: object, rounding: object) -> float:
         raise InputError(f"direction must be 'down' or 'up', got {direction!r}")
     if rounding not in _ROUNDINGS:
         raise InputError(f"rounding must be 'none', 'per-pass' or 'final', got {rounding!r}")
+    factor = 1.0 / scale if direction == "down" else float(scale)  # how much each side grows
+    if factor > MAX_SIDE:
+        bound = "at least 1e-06" if direction == "down" else "at most 1e+06"
+        raise InputError(
+            f"scale {scale:g} with direction={direction!r} enlarges each side {factor:g}x, so even a 1x1 "
+            f"image would come out over {MAX_SIDE:,} pixels a side; use a scale of {bound}"
+        )
+    if antialias and factor < 1 and 4.0 / factor > MAX_SIDE:
+        bound = "at most 250000" if direction == "down" else "at least 4e-06"
+        raise InputError(
+            f"scale {scale:g} with direction={direction!r} shrinks each side {1 / factor:g}x, so its "
+            f"antialiasing kernel would span {math.ceil(4.0 / factor):,} input pixels (limit {MAX_SIDE:,}); "
+            f"use a scale of {bound}, or antialias=False"
+        )
     return float(scale)
 
 
@@ -55,6 +72,15 @@ def output_size(height: int, width: int, scale: float, direction: Direction = "d
 def _check_input(x: object, scale: float, direction: Direction) -> tuple[int, int]:
     check_image_batch(x, "x", channels=None, unit_range=False)
     out_h, out_w = output_size(x.shape[-2], x.shape[-1], scale, direction)
+    batch = x.shape[:-2].numel()
+    if max(out_h, out_w) > MAX_SIDE or batch * out_h * out_w > MAX_ELEMENTS:
+        size = "x".join(str(n) for n in x.shape)
+        result = "x".join(str(n) for n in (*x.shape[:-2], out_h, out_w))
+        raise InputError(
+            f"scale {scale:g} with direction={direction!r}: a {size} input would come out {result}, over "
+            f"the limit of {MAX_SIDE:,} pixels a side and 2**31 values; resize a smaller batch or image, "
+            "or use a smaller enlargement"
+        )
     return out_h, out_w
 
 
@@ -104,14 +130,15 @@ def imresize(
 
     Raises:
         InputError: ``x`` is not a non-empty float ``(N, C, H, W)`` tensor, an option is invalid, or
-            the output would be empty.
+            the output would be empty or too large (over ``MAX_SIDE`` pixels a side or ``MAX_ELEMENTS``
+            values).
 
     Examples:
         >>> from srzoo_plugins.bicubic.imresize import imresize
         >>> imresize(torch.rand(2, 3, 64, 48), 4).shape
         torch.Size([2, 3, 16, 12])
     """
-    scale = _check_options(scale, direction, rounding)
+    scale = _check_options(scale, direction, rounding, antialias)
     out_h, out_w = _check_input(x, scale, direction)
     factor = 1.0 / scale if direction == "down" else scale
     in_h, in_w = x.shape[-2:]
@@ -148,7 +175,7 @@ class Imresize(nn.Module):
         antialias: bool = True,
     ) -> None:
         super().__init__()
-        self.scale = _check_options(scale, direction, rounding)
+        self.scale = _check_options(scale, direction, rounding, antialias)
         self.direction: Direction = direction
         self.rounding: Rounding = rounding
         self.antialias = bool(antialias)

@@ -7,7 +7,6 @@ refused, or, with ``allow_untrained``, timed but never scored.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,30 +53,13 @@ def is_learned(model: torch.nn.Module) -> bool:
     return next(model.parameters(), None) is not None
 
 
-def _build_accepts_pretrained() -> bool:
-    import srzoo
-
-    return "pretrained" in inspect.signature(srzoo.build).parameters
-
-
 def has_pretrained(name: str) -> bool:
-    """Whether srzoo ships weights for recipe ``name`` (``srzoo.build(name, pretrained=True)`` works).
-
-    Reads the recipe's ``pretrained`` (or ``weights``) entry, so recipes that gain shipped weights
-    join the default benchmark without a change here.
-    """
+    """Whether srzoo ships weights for recipe ``name`` (``srzoo.build(name, pretrained=True)`` works):
+    the recipe declares them in its ``pretrained`` table ([`Pretrained`][srzoo.recipe.Pretrained]),
+    so recipes that gain shipped weights join the default benchmark without a change here."""
     import srzoo
 
-    if not _build_accepts_pretrained():
-        return False
-    recipe = srzoo.get_recipe(name)
-    for attribute in ("pretrained", "weights", "pretrained_weights"):
-        value = getattr(recipe, attribute, None)
-        if value is None:
-            value = recipe.raw.get(attribute) if hasattr(recipe.raw, "get") else None
-        if value:
-            return True
-    return False
+    return srzoo.get_recipe(name).pretrained is not None
 
 
 def default_methods(weights: dict[str, Path] | None = None) -> list[str]:

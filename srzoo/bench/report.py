@@ -22,19 +22,6 @@ __all__ = ["FORMATS", "group_by_protocol", "to_csv", "to_json", "to_markdown", "
 
 FORMATS = ("table", "json", "csv", "markdown")
 
-_COLUMNS = (
-    "method",
-    "dataset",
-    "scale",
-    "images",
-    *METRICS,
-    "ms/image",
-    "images/s",
-    "params",
-    "GFLOPs",
-    "peak MiB",
-)
-
 NOT_COMPARABLE = (
     "results under different protocols are in separate tables: do not compare numbers across them"
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import tomllib
 import typing
@@ -15,21 +16,17 @@ if TYPE_CHECKING:
     from srzoo.recipe import Recipe
 
 
-def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, Any]:
-    """Parse ``KEY=VALUE`` pairs; values are read as TOML (``3``, ``0.5``, ``true``, ``[1, 2]``) or
-    else kept as strings. Untyped: recipe overrides should use ``recipe_with_settings``, which
-    checks each value against what its key sets."""
-    result: dict[str, Any] = {}
-    for item in items:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise SrzooError(f"{option} {item!r}: expected KEY=VALUE")
-        try:
-            value = tomllib.loads(f"v = {text}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text
-        result[key.strip()] = value
-    return result
+def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """Add the repeatable ``--set KEY=VALUE`` recipe override (into ``args.overrides``, a list of
+    strings) that ``recipe_with_settings`` or ``parse_settings`` then reads, typed."""
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{help} (values are TOML, checked against the key's type; repeatable)",
+    )
 
 
 def recipe_with_settings(name: str | Path, items: Iterable[str], option: str = "--set") -> Recipe:
@@ -156,19 +153,16 @@ def parse_weights(items: Iterable[str]) -> dict[str, Path]:
     return result
 
 
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--device`` (into ``args.device``), which ``pick_device`` reads."""
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+
+
 def pick_device(name: str) -> Any:
     """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N`` as a ``torch.device``."""
-    import torch
+    from srzoo._devices import pick_device as pick
 
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise SrzooError(f"--device {name!r}: expected auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise SrzooError(f"--device {name!r}: no CUDA device is available here; use --device cpu")
-    return device
+    return pick(name, "--device")
 
 
 def split_names(text: str, option: str) -> list[str]:
@@ -177,3 +171,46 @@ def split_names(text: str, option: str) -> list[str]:
     if not all(names):
         raise SrzooError(f"{option} {text!r}: expected a comma-separated list of names")
     return names
+
+
+# suffixes of image formats srzoo cannot write: an --out with one of them is a mistake, not a folder
+UNWRITABLE_IMAGE_SUFFIXES = frozenset(
+    {
+        ".gif",
+        ".heic",
+        ".heif",
+        ".avif",
+        ".jp2",
+        ".j2k",
+        ".ico",
+        ".tga",
+        ".exr",
+        ".hdr",
+        ".svg",
+        ".pgm",
+        ".pnm",
+    }
+)
+
+
+def names_image_file(out: Path) -> bool:
+    """Whether ``out`` (not an existing folder) has the suffix of an image format, one srzoo
+    writes or not: what ``upscale --out`` writes as one file and a folder option refuses."""
+    from srzoo.imageio import IMAGE_SUFFIXES
+
+    suffix = out.suffix.lower()
+    return not out.is_dir() and (suffix in IMAGE_SUFFIXES or suffix in UNWRITABLE_IMAGE_SUFFIXES)
+
+
+def output_folder(text: str, option: str = "--out") -> Path:
+    """The folder a command writes into, refused up front (one line) when its name has an image
+    suffix (``--out y.gif``) or it exists as a file."""
+    out = Path(text)
+    if names_image_file(out):
+        raise SrzooError(
+            f"{option} {out}: names an image file, but this command writes a folder; "
+            f"give a folder name such as {out.with_suffix('')}"
+        )
+    if out.exists() and not out.is_dir():
+        raise SrzooError(f"{option} {out}: exists and is not a folder")
+    return out

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import parse_weights, pick_device, split_names
+from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
 
 HELP = "Compare SR methods on benchmark sets (PSNR/SSIM/GSM, speed, memory, published gaps, figures)."
 
@@ -63,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", "-o", metavar="DIR", help="also write results.{json,csv,md} and the figures to DIR"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="use only the first N images of each set")
 
 
@@ -83,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise SrzooError(f"--weights {path}: no such file")
     device = pick_device(args.device)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise SrzooError(f"--out {out}: exists and is not a folder")
+    out = output_folder(args.out) if args.out else None
     with progress() as bar:
 
         def hook(description: str, total: int):

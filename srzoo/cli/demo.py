@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -13,7 +12,7 @@ from rich.table import Table
 from srzoo.errors import SrzooError
 
 from ._console import console, progress
-from ._options import parse_weights, pick_device, split_names
+from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
 
 HELP = "Run recipes on srzoo's own test charts (Siemens star, zone plate, text, edges, facade): PNG panels + scores."
 
@@ -45,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metrics", default="psnr,ssim", metavar="M1,M2", help="metrics to report (default psnr,ssim)"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument(
         "--out", "-o", default="srzoo-demo", metavar="DIR", help="output folder (default ./srzoo-demo)"
     )
@@ -70,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from srzoo.charts import CHARTS, make_chart
     from srzoo.imageio import quantize_8bit, write_image
 
+    out = output_folder(args.out)
     models = split_names(args.models, "--models")
     charts = list(CHARTS) if args.charts == "all" else split_names(args.charts, "--charts")
     for chart in charts:
@@ -79,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
     weights = parse_weights(args.weights)
     device = pick_device(args.device)
     built = {name: srzoo.build(name, weights=weights.get(name)).to(device) for name in models}
-    out = Path(args.out)
     rows: list[dict[str, Any]] = []
     panels: dict[str, list[Any]] = {chart: [] for chart in charts}
     hrs = {chart: make_chart(chart, args.size).to(device) for chart in charts}

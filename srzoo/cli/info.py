@@ -21,7 +21,7 @@ from srzoo.recipe import Recipe
 from srzoo.registry import KINDS, Entry
 
 from ._console import console, err_console
-from ._options import recipe_with_settings
+from ._options import add_set_option, recipe_with_settings
 from .list_cmd import normalise_kind
 
 HELP = "Describe a recipe (components, parameters, FLOPs, paper, license) or a component."
@@ -34,14 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml) or a component name",
     )
     parser.add_argument("--kind", help="the kind of NAME when several kinds register it")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="show the recipe with an override, e.g. --set sem.ngf=32 (values are TOML; repeatable)",
-    )
+    add_set_option(parser, "show the recipe with an override, e.g. --set sem.ngf=32")
     parser.add_argument(
         "--no-flops", action="store_true", help="skip building the model to count parameters and FLOPs"
     )

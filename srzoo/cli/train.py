@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..api import get_recipe
 from ._console import console, err_console
-from ._options import parse_settings
+from ._options import add_device_option, add_set_option, parse_settings
 
 HELP = "Train a recipe (Stage-GAN or a baseline) from its [train] table; runs under torchrun too."
 
@@ -54,7 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="initial generator weights (.safetensors), e.g. SRResNet's for SRGAN",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    add_device_option(parser)
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     parser.add_argument("--fp16", action="store_true", help="float16 autocast with gradient scaling (CUDA)")
     parser.add_argument("--channels-last", action="store_true", help="channels_last memory format")
@@ -67,13 +67,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm under torchrun")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes (0)")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override the recipe, e.g. sem.ngf=8, d0.ndf=8 (a critic), train.optimizer.lr=1e-4",
+    add_set_option(
+        parser, "override the recipe, e.g. sem.ngf=8, d0.ndf=8 (a critic), train.optimizer.lr=1e-4"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

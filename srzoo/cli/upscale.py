@@ -10,30 +10,18 @@ from typing import Any
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import parse_assignments, pick_device
+from ._options import (
+    UNWRITABLE_IMAGE_SUFFIXES,
+    add_device_option,
+    add_set_option,
+    names_image_file,
+    pick_device,
+    recipe_with_settings,
+)
 
 HELP = "Upscale images (files, folders, or built-in charts 'chart:NAME') with a recipe."
 
 CHART_PREFIX = "chart:"
-
-# suffixes of image formats srzoo cannot write: an --out with one of them is a mistake, not a folder
-_OTHER_IMAGE_SUFFIXES = frozenset(
-    {
-        ".gif",
-        ".heic",
-        ".heif",
-        ".avif",
-        ".jp2",
-        ".j2k",
-        ".ico",
-        ".tga",
-        ".exr",
-        ".hdr",
-        ".svg",
-        ".pgm",
-        ".pnm",
-    }
-)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -87,15 +75,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="bfloat16 fast path: faster on bf16 hardware, about 1e-2 absolute error (a few 8-bit levels)",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe argument, e.g. sem.dropout_at_inference=true",
-    )
+    add_device_option(parser)
+    add_set_option(parser, "override a recipe argument, e.g. sem.dropout_at_inference=true")
 
 
 def _expand(inputs: list[str]) -> list[str | Path]:
@@ -126,14 +107,12 @@ def _expand(inputs: list[str]) -> list[str | Path]:
 
 
 def _targets(items: list[str | Path], out: Path) -> list[Path]:
-    from srzoo.imageio import IMAGE_SUFFIXES
-
-    suffix = out.suffix.lower()
-    if suffix in _OTHER_IMAGE_SUFFIXES and not out.is_dir():
-        raise SrzooError(
-            f"--out {out}: srzoo cannot write {suffix} images; use .png, .jpg, .webp, .tif or .bmp, or a folder"
-        )
-    if suffix in IMAGE_SUFFIXES and not out.is_dir():
+    if names_image_file(out):
+        suffix = out.suffix.lower()
+        if suffix in UNWRITABLE_IMAGE_SUFFIXES:
+            raise SrzooError(
+                f"--out {out}: srzoo cannot write {suffix} images; use .png, .jpg, .webp, .tif or .bmp, or a folder"
+            )
         if len(items) != 1:
             raise SrzooError(
                 f"--out {out}: an image file takes exactly one input, got {len(items)}; give a folder"
@@ -199,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import srzoo
-    from srzoo.bench.methods import has_pretrained, is_learned
+    from srzoo.bench.methods import is_learned
 
     items = _expand(args.inputs)
     targets = _targets(items, Path(args.out))
@@ -210,14 +189,15 @@ def run(args: argparse.Namespace) -> int:
     if args.bf16 and args.no_fast:
         raise SrzooError("--bf16 runs on the fast path; drop --no-fast")
     device = pick_device(args.device)
-    kwargs: dict[str, Any] = dict(parse_assignments(args.overrides))
+    recipe = recipe_with_settings(args.model, args.overrides)
+    kwargs: dict[str, Any] = {}
+    if args.weights is not None and args.pretrained:
+        raise SrzooError("--weights and --pretrained: give one of them")
     if args.weights is not None:
         kwargs["weights"] = args.weights
     elif args.pretrained:
-        if not has_pretrained(args.model):
-            raise SrzooError(f"--pretrained: srzoo ships no weights for {args.model}; pass --weights PATH")
         kwargs["pretrained"] = True
-    model = srzoo.build(args.model, **kwargs).to(device)
+    model = srzoo.build(recipe, **kwargs).to(device)
     name = model.recipe.name
     if (
         is_learned(model)

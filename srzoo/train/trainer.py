@@ -28,6 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .. import api
+from .._devices import pick_device
 from .._graph import analyse
 from .._imageops import to_range
 from ..errors import InputError, RecipeError, SrzooError
@@ -228,7 +229,7 @@ class Trainer:
         spec = self.recipe.train
         assert spec is not None
         self.spec = spec
-        self.device = self._pick_device(options.device)
+        self.device = pick_device(options.device)
         self.dist = Distributed.setup(self.device)
         self.device = self.dist.device_for(self.device)
         _seed_everything(options.seed + self.dist.rank)
@@ -313,18 +314,6 @@ class Trainer:
             self.validations.truncate_after(0)
 
     # ------------------------------------------------------------------ setup helpers
-
-    @staticmethod
-    def _pick_device(name: str) -> torch.device:
-        if name == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        try:
-            device = torch.device(name)
-        except RuntimeError:
-            raise InputError(f"device {name!r}: expected auto, cpu, cuda or cuda:N") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise InputError(f"device {name!r}: no CUDA device is available here; use cpu")
-        return device
 
     def _locate_val(self) -> DataSource | None:
         val = self.options.val

@@ -10,11 +10,8 @@ import math
 
 import numpy as np
 import pytest
-import torch
 import torch.nn.functional as F
 from srzoo_plugins.bicubic.imresize import imresize
-
-BATCH = (16, 3, 256, 256)
 
 
 def _cubic(x: np.ndarray) -> np.ndarray:
@@ -49,21 +46,6 @@ def numpy_imresize_down(batch: np.ndarray, scale: int) -> np.ndarray:
         img = _numpy_axis(img.transpose(1, 0, 2), out.shape[3], 1 / scale).transpose(1, 0, 2)
         out[i] = img.transpose(2, 0, 1)
     return out
-
-
-@pytest.fixture(params=[1, None], ids=["1-thread", "all-threads"])
-def threads(request: pytest.FixtureRequest):
-    """Run a torch benchmark with one intra-op thread (as numpy runs) and with torch's default."""
-    before = torch.get_num_threads()
-    if request.param is not None:
-        torch.set_num_threads(request.param)
-    yield torch.get_num_threads()
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def batch() -> torch.Tensor:
-    return torch.rand(*BATCH, generator=torch.Generator().manual_seed(0))
 
 
 @pytest.mark.parametrize("scale", [4, 8])

@@ -14,7 +14,6 @@ import io
 import math
 
 import numpy as np
-import pytest
 import torch
 from PIL import Image
 from scipy import ndimage, special
@@ -23,7 +22,6 @@ from srzoo_plugins.degradations.realesrgan import FINAL_SINC_FIRST_PROB, PUBLISH
 
 import srzoo
 
-BATCH = (16, 3, 256, 256)
 SCALE = 4
 GROUP = "realesrgan x4 16x3x256x256 cpu"
 ROUNDS = 5  # seeds 0..4 on both sides: the same draws from the same ranges each run
@@ -152,21 +150,6 @@ def numpy_per_image(batch: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------- benchmarks
-
-
-@pytest.fixture(params=[1, None], ids=["1-thread", "all-threads"])
-def threads(request: pytest.FixtureRequest):
-    """Time torch with one intra-op thread (as the numpy loop runs) and with torch's default."""
-    before = torch.get_num_threads()
-    if request.param is not None:
-        torch.set_num_threads(request.param)
-    yield torch.get_num_threads()
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def batch() -> torch.Tensor:
-    return torch.rand(*BATCH, generator=torch.Generator().manual_seed(0))
 
 
 def test_numpy_reference_runs(batch: torch.Tensor) -> None:

@@ -18,6 +18,16 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+__all__ = [
+    "BLOCK_SPAN",
+    "KERNEL_WIDTH",
+    "Block",
+    "contributions",
+    "cubic",
+    "resize_blocks",
+    "resize_matrix_np",
+]
+
 KERNEL_WIDTH = 4.0
 """Support of the Keys cubic kernel (it is zero for ``|x| >= 2``)."""
 
