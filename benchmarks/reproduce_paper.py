@@ -60,6 +60,9 @@ NOISE_SIGMAS = 2.0
 TIMED_STEPS = 3
 """Steps timed per model to measure its per-step cost (the first, warm-up, is not counted)."""
 
+CURVE_POINTS = 200
+"""About this many logged rows per run (``log_every = steps // CURVE_POINTS``) for the loss curves."""
+
 SMOKE_STEPS = 3
 SMOKE_TEST_IMAGES = 2
 SMOKE_BATCH = 2
@@ -267,9 +270,13 @@ def _length(model: Model, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
         if schedule is not None and schedule.name == "linear-decay":
             constant = max(1, round(schedule.constant_epochs * plan.schedule_epochs_scale))
             overrides["train.schedule.constant_epochs"] = min(constant, epochs - 1)
-            overrides["train.schedule.decay_epochs"] = max(1, epochs - overrides["train.schedule.constant_epochs"])
+            overrides["train.schedule.decay_epochs"] = max(
+                1, epochs - overrides["train.schedule.constant_epochs"]
+            )
         elif schedule is not None and schedule.name == "step":
-            overrides["train.schedule.step_epochs"] = max(1, round(schedule.step_epochs * plan.schedule_epochs_scale))
+            overrides["train.schedule.step_epochs"] = max(
+                1, round(schedule.step_epochs * plan.schedule_epochs_scale)
+            )
         return {"epochs": epochs}, overrides
     plan.schedule_epochs_scale = 1.0
     return {"max_steps": plan.steps}, {}
@@ -384,7 +391,9 @@ def verdicts(results: dict[str, BenchResult], plans: dict[str, Plan]) -> list[di
         outcomes = []
         for a, b, metric in comparisons:
             mean, se = _paired(results[a], results[b], metric)
-            outcome = "held" if mean > NOISE_SIGMAS * se else "not held" if mean < -NOISE_SIGMAS * se else "noise"
+            outcome = (
+                "held" if mean > NOISE_SIGMAS * se else "not held" if mean < -NOISE_SIGMAS * se else "noise"
+            )
             outcomes.append(outcome)
             rows.append(
                 {
@@ -435,7 +444,7 @@ def _save_figure(figure: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
     plt.close(figure)
     _atomic_write(path, buffer.getvalue())
 
@@ -451,7 +460,7 @@ def stage_strips(trained: dict[str, tuple[Model, Path]], args: argparse.Namespac
     from srzoo.imageio import quantize_8bit
 
     rows = [label for label, (model, _) in trained.items() if model.stage1]
-    figure, axes = plt.subplots(len(rows), 5, figsize=(12.5, 2.7 * len(rows)), squeeze=False)
+    figure, axes = plt.subplots(len(rows), 5, figsize=(11.0, 2.4 * len(rows)), squeeze=False)
     for axes_row, label in zip(axes, rows, strict=True):
         _, run = trained[label]
         model = srzoo.build(run / "recipe.toml", weights=run / "model.safetensors").to(args.bench_device)
@@ -498,9 +507,16 @@ def loss_curves(trained: dict[str, tuple[Model, Path]], out: Path) -> Path:
         records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line]
         keys = [k for k in records[0] if k not in LOG_KEYS and "/" not in k] if records else []
         for key in keys:
-            points = [(r["step"], r[key]) for r in records if isinstance(r.get(key), int | float) and r[key] > 0]
+            points = [
+                (r["step"], r[key]) for r in records if isinstance(r.get(key), int | float) and r[key] > 0
+            ]
             if points:
-                axis.plot(*zip(*points, strict=True), label=key, linewidth=1)
+                axis.plot(
+                    *zip(*points, strict=True),
+                    label=key,
+                    linewidth=1,
+                    marker="." if len(points) < 20 else None,
+                )
         axis.set_yscale("log")
         axis.set_title(label, fontsize=9)
         axis.set_xlabel("step", fontsize=8)
@@ -530,7 +546,8 @@ def _table_rows(results: list[BenchResult], trained: dict[str, tuple[Model, Path
                 "images": r.images,
                 "schedule": plan.as_dict() if plan else None,
                 "reduced": plan.reduced if plan else False,
-                "note": (model.note if model else "no training") + (" (Stage-1 image)" if base != r.method else ""),
+                "note": (model.note if model else "no training")
+                + (" (Stage-1 image)" if base != r.method else ""),
             }
         )
     return sorted(rows, key=lambda row: (row["scale"], row["method"]))
@@ -538,12 +555,19 @@ def _table_rows(results: list[BenchResult], trained: dict[str, tuple[Model, Path
 
 def markdown(document: dict[str, Any]) -> str:
     """The paper-style table, the schedule run and the verdicts as Markdown."""
+    kind = (
+        "**smoke run (tiny widths, a few steps): these numbers test the script, they are not results**"
+        if document["smoke"]
+        else "full widths"
+    )
+    protocol = (
+        f"Protocol: `srzoo bench` (PSNR/SSIM on {document['protocol']['y']} Y, GSM; border shaved by the "
+        f"scale), {document['images']} Facades `test/` images; device {document['device']}; {kind}."
+    )
     lines = [
         "# Stage-GAN on CMP Facades: srzoo's reproduction",
         "",
-        f"Protocol: `srzoo bench` (PSNR/SSIM on {document['protocol']['y']} Y, GSM; border shaved by the scale), "
-        f"{document['images']} Facades `test/` images; device {document['device']}; "
-        f"{'**smoke run (tiny widths, a few steps): not results**' if document['smoke'] else 'full widths'}.",
+        protocol,
         "",
         "| method | scale | PSNR | SSIM | GSM | steps | epochs | batch | fraction of paper | wall s | note |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -552,7 +576,13 @@ def markdown(document: dict[str, Any]) -> str:
         s = row["schedule"]
         label = row["method"] + (" (reduced)" if row["reduced"] else "")
         schedule = (
-            [str(s["steps"]), f"{s['epochs']:g}", str(s["batch_size"]), f"{s['fraction_of_reference']:.3g}", f"{s['wall_seconds']:g}"]
+            [
+                str(s["steps"]),
+                f"{s['epochs']:g}",
+                str(s["batch_size"]),
+                f"{s['fraction_of_reference']:.3g}",
+                f"{s['wall_seconds']:g}",
+            ]
             if s
             else ["–"] * 5
         )
@@ -622,12 +652,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         trained: dict[str, tuple[Model, Path]] = {}
         for model in todo:
             plan = plans[model.label]
-            length, schedule = (({"max_steps": plan.steps}, {}) if args.smoke else _length(model, plan))
+            length, schedule = ({"max_steps": plan.steps}, {}) if args.smoke else _length(model, plan)
             run = scratch / model.label
             print(f"training {model.label}: {length} ...", file=sys.stderr, flush=True)
             tick = time.perf_counter()
             options = _options(model, args, run)
             options["overrides"] = {**model.overrides, **schedule}
+            options["log_every"] = max(1, plan.steps // CURVE_POINTS)
             result = srzoo.train(model.recipe, args.data / "train", run, **length, **options)
             plan.wall_seconds = time.perf_counter() - tick
             if result.weights is None:
