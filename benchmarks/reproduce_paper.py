@@ -92,6 +92,7 @@ class Model:
         stage1: also bench the Stage-1 output (node ``s2``).
         patch_size: HR crop side (``None``: the recipe's).
         batch_size: images per step (``None``: the recipe's, i.e. its paper's).
+        init_from: the label of an earlier model whose weights this one starts from (SRGAN from SRResNet).
     """
 
     label: str
@@ -101,6 +102,7 @@ class Model:
     stage1: bool = False
     patch_size: int | None = None
     batch_size: int | None = None
+    init_from: str | None = None
 
 
 def models(smoke: bool, vgg19: Path | None) -> list[Model]:
@@ -110,7 +112,8 @@ def models(smoke: bool, vgg19: Path | None) -> list[Model]:
     patch = 64 if smoke else None
     tiny_srcnn = {"sr.filters": [8, 4]} if smoke else {}
     tiny_lapsrn = {"sr.depth": 2, "sr.features": 8} if smoke else {}
-    tiny_srgan = {"sr.num_blocks": 2, "sr.features": 8, "train.critics.d.args.features": 8} if smoke else {}
+    tiny_srresnet = {"sr.num_blocks": 2, "sr.features": 8} if smoke else {}
+    tiny_srgan = {**tiny_srresnet, "train.critics.d.args.features": 8} if smoke else {}
     srgan_label, srgan_note, srgan_losses = _srgan_losses(vgg19)
     out: list[Model] = []
     for scale in (4, 8):
@@ -128,7 +131,9 @@ def models(smoke: bool, vgg19: Path | None) -> list[Model]:
     for scale in (4, 8):
         out.append(Model(f"srcnn-x{scale}", f"srcnn-x{scale}", dict(tiny_srcnn)))
         out.append(Model(f"lapsrn-x{scale}", f"lapsrn-x{scale}", dict(tiny_lapsrn), patch_size=patch))
-    out.append(Model(srgan_label, "srgan-x4", {**tiny_srgan, "train.losses": srgan_losses}, srgan_note))
+    out.append(Model("srresnet-x4", "srresnet-x4", dict(tiny_srresnet), "MSE; SRGAN starts from it"))
+    srgan_overrides = {**tiny_srgan, "train.losses": srgan_losses}
+    out.append(Model(srgan_label, "srgan-x4", srgan_overrides, srgan_note, init_from="srresnet-x4"))
     if smoke:
         out = [dataclasses.replace(m, batch_size=SMOKE_BATCH) for m in out]
     return out
@@ -147,8 +152,8 @@ def _srgan_losses(vgg19: Path | None) -> tuple[str, str, list[dict[str, Any]]]:
                 term = {"loss": "mse", "node": term["node"], "target": term["target"], "weight": 1.0}
         terms.append(term)
     if vgg19 is not None:
-        return "srgan-x4", f"VGG54 perceptual loss ({vgg19.name})", terms
-    note = "SRGAN-MSE: MSE content loss + 1e-3 adversarial (no VGG19 weights given)"
+        return "srgan-x4", f"VGG54 perceptual loss ({vgg19.name}); from srresnet-x4", terms
+    note = "SRGAN-MSE: MSE content loss + 1e-3 adversarial (no VGG19 weights given); from srresnet-x4"
     return "srgan-x4-mse", note, terms
 
 
@@ -215,6 +220,7 @@ def measure(model: Model, args: argparse.Namespace, scratch: Path) -> Plan:
         out=run,
         max_steps=TIMED_STEPS,
         log_every=1,
+        keep=1,
         **_options(model, args, run),
     )
     trainer.fit()
@@ -659,10 +665,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             options = _options(model, args, run)
             options["overrides"] = {**model.overrides, **schedule}
             options["log_every"] = max(1, plan.steps // CURVE_POINTS)
-            result = srzoo.train(model.recipe, args.data / "train", run, **length, **options)
+            if model.init_from is not None:
+                options["init_from"] = trained[model.init_from][1] / "model.safetensors"
+            result = srzoo.train(model.recipe, args.data / "train", run, keep=1, **length, **options)
             plan.wall_seconds = time.perf_counter() - tick
             if result.weights is None:
                 raise SrzooError(f"{model.label}: training stopped before the end; no weights to bench")
+            shutil.rmtree(run / "checkpoints", ignore_errors=True)  # Stage-GAN's are ~2 GB each
             trained[model.label] = (model, run)
         print("benchmarking ...", file=sys.stderr, flush=True)
         results = bench_all(trained, args, scratch, args.limit)

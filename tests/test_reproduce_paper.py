@@ -29,6 +29,7 @@ METHODS = {
     "srcnn-x8",
     "lapsrn-x4",
     "lapsrn-x8",
+    "srresnet-x4",
     "srgan-x4-mse",
 }
 
