@@ -10,12 +10,12 @@ files into ``--out`` and a verdict per claim. See docs/reproduction.md.
     python benchmarks/reproduce_paper.py --data facades/ --out /tmp/smoke --smoke
 
 The budget: each model's per-step cost ``c_m`` is measured with a few timed steps (the engine's own
-``step_time``); every model then runs the same fraction ``f`` of its reference schedule ``S_m``
-(``f = training budget / Σ c_m S_m``, capped at 1, the time freed by capped models going to the
-others), so each model's share of the time is proportional to its per-step cost times its schedule.
-A run that is at least two epochs long is given in epochs, and the recipe's learning-rate schedule
-(Stage-GAN's 100 constant + 100 linearly decaying epochs, LapSRN's halving every 50) is compressed by
-the same factor; a shorter one is given in steps with the schedule left as it is.
+``step_time``), and the training budget is split in proportion to these costs: every model runs the
+same number of steps ``N``, capped at its reference schedule ``S_m`` (the paper's 200 epochs), the
+time freed by a capped model going to the others (``Σ c_m · min(N, S_m) = budget``). A run that is
+at least two epochs long is given in epochs, and the recipe's learning-rate schedule (Stage-GAN's
+100 constant + 100 linearly decaying epochs, LapSRN's halving every 50) is compressed by the same
+factor; a shorter one is given in steps with the schedule left as it is.
 """
 
 from __future__ import annotations
@@ -238,27 +238,28 @@ def measure(model: Model, args: argparse.Namespace, scratch: Path) -> Plan:
 
 
 def allocate(plans: Sequence[Plan], budget_seconds: float) -> None:
-    """Give every model the same fraction of its reference schedule that fits the budget.
+    """Split the budget in proportion to the models' per-step costs: every model gets the same steps.
 
-    A model whose whole reference schedule fits is capped at it and the time it leaves goes to the
-    others (water filling), so the share of each is proportional to its per-step cost times its steps.
+    The common step count ``N`` solves ``Σ c_m · min(N, S_m) = budget``: a model whose reference
+    schedule ``S_m`` is shorter than ``N`` (a cheap baseline at a large batch) runs all of it and the
+    time it leaves goes to the others. Sets each plan's ``steps``, ``epochs`` and ``fraction``.
     """
-    open_plans = list(plans)
     remaining = budget_seconds
+    open_plans = sorted(plans, key=lambda p: p.reference_steps)
+    common = 0.0
     while open_plans:
-        cost = sum(p.step_seconds * p.reference_steps for p in open_plans)
-        fraction = remaining / cost if cost > 0 else 1.0
-        capped = [p for p in open_plans if fraction >= 1.0]
-        if not capped:
-            for p in open_plans:
-                p.fraction = fraction
+        cost = sum(p.step_seconds for p in open_plans)
+        common = remaining / cost if cost > 0 else math.inf
+        shortest = open_plans[0]
+        if common < shortest.reference_steps:
             break
-        for p in capped:
-            p.fraction = 1.0
-            remaining -= p.step_seconds * p.reference_steps
-            open_plans.remove(p)
+        remaining -= shortest.step_seconds * shortest.reference_steps
+        open_plans.pop(0)
+    still_open = {id(p) for p in open_plans}
     for p in plans:
-        p.steps = max(1, min(p.reference_steps, round(p.fraction * p.reference_steps)))
+        steps = min(p.reference_steps, int(common)) if id(p) in still_open else p.reference_steps
+        p.steps = max(1, steps)
+        p.fraction = p.steps / p.reference_steps
         p.epochs = p.steps / p.steps_per_epoch
 
 

@@ -114,3 +114,54 @@ def test_smoke_bicubic_rows_equal_a_separate_bench(smoke_run: tuple[Path, Path, 
         assert result.images == 2
         for metric in ("psnr", "ssim", "gsm"):
             assert rows[result.method][metric] == result.scores[metric]
+
+
+def _script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("reproduce_paper", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reproduce_paper"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_allocate_gives_equal_steps_and_caps_cheap_models() -> None:
+    script = _script()
+    # reference steps 800 (cheap, large batch), 80000 and 80000; costs 0.5 s, 1 s, 3 s per step
+    cheap = script.Plan(
+        steps_per_epoch=4, reference_steps=800, batch_size=128, patch_size=32, step_seconds=0.5
+    )
+    a = script.Plan(
+        steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=1.0
+    )
+    b = script.Plan(
+        steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=3.0
+    )
+    script.allocate([cheap, a, b], budget_seconds=400 + 4 * 10000)
+    assert cheap.steps == 800 and not cheap.reduced  # its whole schedule fits: capped, 400 s
+    assert a.steps == b.steps == 10000  # the other 40000 s split as 1:3, the same steps each
+    assert a.fraction == 10000 / 80000 and a.epochs == 25.0 and a.reduced
+    script.allocate([cheap, a, b], budget_seconds=1e9)
+    assert (cheap.steps, a.steps, b.steps) == (800, 80000, 80000)
+
+
+def test_length_compresses_the_learning_rate_schedule() -> None:
+    script = _script()
+    stagegan = script.Model("stagegan-x8", "stagegan-x8")
+    plan = script.Plan(
+        steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=1.0
+    )
+    plan.steps = 20 * 400 + 7
+    length, overrides = script._length(stagegan, plan)
+    assert length == {"epochs": 20} and plan.steps == 8000
+    assert overrides == {"train.schedule.constant_epochs": 10, "train.schedule.decay_epochs": 10}
+    lapsrn = script.Model("lapsrn-x4", "lapsrn-x4")
+    plan = script.Plan(
+        steps_per_epoch=7, reference_steps=1400, batch_size=64, patch_size=128, step_seconds=1.0
+    )
+    plan.steps = 700
+    assert script._length(lapsrn, plan) == ({"epochs": 100}, {"train.schedule.step_epochs": 25})
+    plan.steps = 10  # under two epochs: steps, the schedule as it is
+    assert script._length(lapsrn, plan) == ({"max_steps": 10}, {})
