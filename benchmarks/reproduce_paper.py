@@ -176,6 +176,7 @@ class Plan:
     schedule_epochs_scale: float = 1.0
     wall_seconds: float = 0.0
     device: str = ""
+    precision: str = "fp32"
 
     @property
     def reduced(self) -> bool:
@@ -195,6 +196,7 @@ class Plan:
             "measured_step_seconds": round(self.step_seconds, 4),
             "wall_seconds": round(self.wall_seconds, 1),
             "device": self.device,
+            "precision": self.precision,
             "reduced": self.reduced,
         }
 
@@ -202,6 +204,7 @@ class Plan:
 def _options(model: Model, args: argparse.Namespace, out: Path, **extra: Any) -> dict[str, Any]:
     return {
         "device": args.device,
+        "precision": args.precision,
         "val": "",
         "progress": sys.stderr.isatty(),
         "patch_size": model.patch_size,
@@ -234,6 +237,7 @@ def measure(model: Model, args: argparse.Namespace, scratch: Path) -> Plan:
         patch_size=trainer.patch,
         step_seconds=statistics.median(times),
         device=str(trainer.device),
+        precision=args.precision,
     )
 
 
@@ -620,6 +624,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--budget-minutes", type=float, default=120.0, help="training time for all models")
     parser.add_argument("--smoke", action="store_true", help="tiny widths, a few steps, a few test images")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--precision", choices=("fp32", "bf16", "fp16"), default="fp32", help="training precision (autocast)"
+    )
     parser.add_argument("--vgg19", type=Path, help="local VGG19 weights for SRGAN's perceptual loss")
     parser.add_argument("--limit", type=int, help="bench only the first N test images")
     args = parser.parse_args(argv)

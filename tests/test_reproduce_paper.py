@@ -95,7 +95,8 @@ def test_smoke_schedule_is_recorded_and_reduced(smoke_run: tuple[Path, Path, flo
         schedule = row["schedule"]
         assert schedule["steps"] == 3 and schedule["batch_size"] == 2
         assert schedule["reference_steps"] == 200 * 2  # 200 epochs of 4 images at batch 2
-        assert schedule["device"] == "cpu" and schedule["wall_seconds"] > 0
+        assert schedule["device"] == "cpu" and schedule["precision"] == "fp32"
+        assert schedule["wall_seconds"] > 0 and schedule["lr_scale"] == 1.0
         assert schedule["measured_step_seconds"] > 0
         assert row["reduced"] is True and schedule["reduced"] is True
     markdown = (out / "table.md").read_text()
