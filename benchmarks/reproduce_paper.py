@@ -414,7 +414,7 @@ def verdicts(results: dict[str, BenchResult], plans: dict[str, Plan]) -> list[di
                     "a_value": results[a].scores[metric],
                     "b_value": results[b].scores[metric],
                     "difference": mean,
-                    "standard_error": se,
+                    "standard_error": se if math.isfinite(se) else None,  # one image: no error estimate
                     "outcome": outcome,
                 }
             )
@@ -564,6 +564,10 @@ def _table_rows(results: list[BenchResult], trained: dict[str, tuple[Model, Path
     return sorted(rows, key=lambda row: (row["scale"], row["method"]))
 
 
+def _se(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The paper-style table, the schedule run and the verdicts as Markdown."""
     kind = (
@@ -608,7 +612,7 @@ def markdown(document: dict[str, Any]) -> str:
         for c in v["comparisons"]:
             lines.append(
                 f"  - {c['a']} {c['metric']} {c['a_value']:.4f} vs {c['b']} {c['b_value']:.4f}: "
-                f"Δ {c['difference']:+.4f} ± {c['standard_error']:.4f} (SE) → {c['outcome']}"
+                f"Δ {c['difference']:+.4f} ± {_se(c['standard_error'])} (SE) → {c['outcome']}"
             )
     lines.append("")
     return "\n".join(lines)

@@ -80,6 +80,7 @@ def test_smoke_table_has_every_method_with_finite_scores(smoke_run: tuple[Path, 
             assert math.isfinite(row[metric]), (row["method"], metric)
         assert row["scale"] == (8 if "x8" in row["method"] else 4)
     assert document["smoke"] is True
+    json.dumps(document, allow_nan=False)  # strict JSON: no NaN or Infinity anywhere
     assert "SRGAN-MSE" in rows["srgan-x4-mse"]["note"]
 
 
