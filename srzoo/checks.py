@@ -15,9 +15,10 @@ Examples:
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Collection
-from typing import TypeVar
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 import torch
 
@@ -25,6 +26,7 @@ from .errors import InputError
 
 __all__ = [
     "UNIT_RANGE_TOLERANCE",
+    "accepts_keyword",
     "check_choice",
     "check_image_batch",
     "check_int",
@@ -194,3 +196,25 @@ def _bounds(minimum: float | None, maximum: float | None) -> str:
     if maximum is not None:
         return f" <= {maximum}"
     return ""
+
+
+def accepts_keyword(call: Callable[..., Any], name: str) -> bool:
+    """Whether ``call`` (a function, or an ``nn.Module`` through its ``forward``) takes the keyword
+    ``name``, by name or through ``**kwargs``.
+
+    srzoo passes ``generator=`` to a degradation only when its call accepts it; random degradations
+    draw their per-image parameters from that ``torch.Generator``.
+
+    Examples:
+        >>> from srzoo.checks import accepts_keyword
+        >>> accepts_keyword(lambda x, generator=None: x, "generator")
+        True
+        >>> accepts_keyword(srzoo.create("degradation", "bicubic", scale=2), "generator")
+        False
+    """
+    target = call.forward if isinstance(call, torch.nn.Module) else call
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)

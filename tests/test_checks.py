@@ -130,3 +130,19 @@ def test_metrics_refuse_255_scaled_inputs():
         with pytest.raises(InputError, match=r"^hr has values up to"):
             metric(hr, hr * 255)
         metric((hr * 1.2 - 0.1), hr)  # slight overshoot: rounded (and saturated) as the protocol says
+
+
+def test_accepts_keyword_reads_functions_modules_and_kwargs():
+    import torch
+
+    from srzoo.checks import accepts_keyword
+
+    class Random(torch.nn.Module):
+        def forward(self, x, generator=None):
+            return x
+
+    assert accepts_keyword(Random(), "generator")
+    assert accepts_keyword(lambda x, **options: x, "generator")
+    assert not accepts_keyword(lambda x, seed=0: x, "generator")
+    assert not accepts_keyword(max, "generator")  # a builtin without a signature
+    assert accepts_keyword(srzoo.create("degradation", "blur"), "generator")

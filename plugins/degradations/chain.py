@@ -8,7 +8,6 @@ passing the call's generator to every step that takes one. See
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -17,19 +16,12 @@ import torch
 from torch import nn
 
 import srzoo
+from srzoo.checks import accepts_keyword
 from srzoo.color import quantize_8bit
 from srzoo.errors import InputError, SrzooError
 
 from . import _params
 from .resize import RandomResize
-
-
-def _takes(call: Callable[..., Any], name: str) -> bool:
-    target = call.forward if isinstance(call, nn.Module) else call
-    try:
-        return name in inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _step_factor(args: Mapping[str, Any]) -> float:
@@ -136,7 +128,7 @@ class Chain(nn.Module):
         self.names = tuple(step["name"] for step in steps)
         modules = all(isinstance(s, nn.Module) for s in built)
         self.steps: Sequence[Callable[..., torch.Tensor]] = nn.ModuleList(built) if modules else built  # type: ignore[arg-type]
-        self._random = tuple(_takes(s, "generator") for s in built)
+        self._random = tuple(accepts_keyword(s, "generator") for s in built)
 
     def output_size(self, h: int, w: int) -> tuple[int, int]:
         """``(ceil(h / scale), ceil(w / scale))``."""

@@ -8,7 +8,6 @@ call timed (synchronised) and its SR rounded to 8 bits and scored. Means are ove
 
 from __future__ import annotations
 
-import inspect
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 import torch
 
+from srzoo.checks import accepts_keyword
 from srzoo.errors import InputError, SrzooError
 
 from .data import BenchSet, Sample, resolve_data
@@ -286,7 +286,7 @@ def _make_inputs(
     name = degradation or "bicubic"
     args: dict[str, Any] = {"rounding": matlab_rounding(scale)} if degradation is None else {}
     down = srzoo.create("degradation", name, scale=scale, **args)
-    takes_generator = seed is not None and _accepts(down, "generator")
+    takes_generator = seed is not None and accepts_keyword(down, "generator")
     spec = LRSpec("degradation", name, args, seed if takes_generator else None)
     lrs = []
     with torch.no_grad():
@@ -298,15 +298,6 @@ def _make_inputs(
                 lr = down(hr)
             lrs.append(quantize_8bit(lr)[0])
     return _Inputs(samples, lrs, indices, spec, card)
-
-
-def _accepts(function: Any, name: str) -> bool:
-    target = function.forward if isinstance(function, torch.nn.Module) else function
-    try:
-        parameters = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _run_one(

@@ -10,7 +10,6 @@ needs one size), with a window drawn from a generator seeded by ``(seed, epoch, 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler
 
 from .. import api
+from ..checks import accepts_keyword
 from ..errors import InputError, RecipeError
 from ..imageio import image_size, list_images, quantize_8bit
 from ..recipe import Recipe
@@ -178,15 +178,7 @@ def build_degradation(recipe: Recipe) -> tuple[Callable[..., torch.Tensor], bool
         function = api.create("degradation", name, scale=recipe.scale, **args)
     except (InputError, RecipeError) as exc:
         raise RecipeError(recipe.source, "train.degradation", str(exc)) from None
-    target = function.forward if isinstance(function, torch.nn.Module) else function
-    try:
-        parameters = inspect.signature(target).parameters
-    except (TypeError, ValueError):
-        parameters = {}
-    takes_generator = "generator" in parameters or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
-    )
-    return function, takes_generator
+    return function, accepts_keyword(function, "generator")
 
 
 def image_sizes(dataset: Dataset[Any]) -> set[tuple[int, int]] | None:
