@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from .._atomic import atomic_write
 from .data import resolve_data
 from .runner import BenchResult
 
@@ -155,18 +156,10 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
 
 
 def _save(figure, path: Path) -> None:
-    import os
-
     import matplotlib.pyplot as plt
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
     try:
-        with open(temporary, "wb") as handle:
-            figure.savefig(handle, format="png", dpi=110, bbox_inches="tight")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=110, bbox_inches="tight"))
     finally:
         plt.close(figure)
-        temporary.unlink(missing_ok=True)

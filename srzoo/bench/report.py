@@ -11,11 +11,11 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._atomic import atomic_write
 from .runner import METRICS, BenchResult
 
 __all__ = ["FORMATS", "group_by_protocol", "to_csv", "to_json", "to_markdown", "to_rich_tables", "write_text"]
@@ -222,10 +222,5 @@ def group_by_lr_args(results: Sequence[BenchResult]) -> set[str]:
 def write_text(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file, fsync, rename); returns ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
     return path

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .. import _atomic
 from ..errors import SrzooError
 
 __all__ = [
@@ -74,14 +75,11 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: ``path.partial``, fsync, rename, fsync the folder."""
+    """Write ``data`` to ``path`` atomically (temporary file, fsync, rename), then fsync the folder."""
     path = Path(path)
-    temporary = path.with_name(path.name + ".partial")
     try:
-        _write_synced(temporary, data)
-        temporary.replace(path)
+        _atomic.atomic_write(path, lambda handle: _write_bytes(handle, data))
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise CheckpointError(
             f"{path}: cannot write ({_reason(exc)}); {path.name} was left as it was"
         ) from None
