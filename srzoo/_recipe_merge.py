@@ -193,16 +193,19 @@ def apply_override(data: dict[str, Any], key: Any, value: Any, source: str) -> N
         raise RecipeError(source, str(key), f"an override key must be a non-empty string, got {key!r}")
     head, _, rest = key.partition(".")
     nodes = data.get("nodes", [])
-    node = next((n for n in nodes if isinstance(n, dict) and n.get("name") == head), None)
-    if node is not None:
-        args = node.setdefault("args", {})
+    node = _named(nodes, head)
+    # a training critic is addressed by its name too (d0.ndf), unless a node has that name
+    critic = None if node is not None else _named(_critic_tables(data), head)
+    if node is not None or critic is not None:
+        owner, what = (node, "node") if node is not None else (critic, "critic")
+        args = owner.setdefault("args", {})
         if rest:
             _set_dotted(args, rest, value, source, key, none_deletes=False)
         elif isinstance(value, Mapping):
-            node["args"] = merge_tables(args, value)
+            owner["args"] = merge_tables(args, value)
         else:
             raise RecipeError(
-                source, head, f"override of node {head!r} must be a table of arguments, got {value!r}"
+                source, head, f"override of {what} {head!r} must be a table of arguments, got {value!r}"
             )
     elif head in FIXED_KEYS:
         raise RecipeError(source, key, FIXED_KEYS[head])
@@ -217,11 +220,24 @@ def apply_override(data: dict[str, Any], key: Any, value: Any, source: str) -> N
             raise RecipeError(source, key, "expected a dotted key such as 'train.epochs', or a table")
     elif rest:
         known = [str(n.get("name")) for n in nodes if isinstance(n, dict)]
-        raise RecipeError(source, key, f"no node named {head!r}; nodes: {', '.join(known)}")
+        critics = [str(c.get("name")) for c in _critic_tables(data) if isinstance(c, dict)]
+        also = f"; critics: {', '.join(critics)}" if critics else ""
+        raise RecipeError(source, key, f"no node named {head!r}; nodes: {', '.join(known)}{also}")
     elif value is None:
         data.pop(key, None)  # back to the field's default
     else:
         data[key] = value  # a top-level field; parse_recipe rejects unknown ones
+
+
+def _named(tables: Any, name: str) -> dict[str, Any] | None:
+    """The table called ``name`` in a list of ``[[nodes]]`` or ``[[train.critics]]`` tables."""
+    return next((t for t in tables if isinstance(t, dict) and t.get("name") == name), None)
+
+
+def _critic_tables(data: Mapping[str, Any]) -> list[Any]:
+    train = data.get("train")
+    critics = train.get("critics", []) if isinstance(train, Mapping) else []
+    return critics if isinstance(critics, list) else []
 
 
 def _set_dotted(

@@ -468,9 +468,10 @@ class Recipe:
     def with_overrides(self, overrides: Mapping[str, Any]) -> Recipe:
         """Return a copy with ``overrides`` applied, validated again; the original is unchanged.
 
-        Keys are top-level fields (``input_multiple=64``), node names with a table of arguments
-        (``sem={"ngf": 32}``), dotted paths into a node's arguments or the training settings
-        (``"sem.ngf": 32``, ``"train.optimizer.lr": 1e-5``, ``"train.critics.d0.args.ndf": 32``).
+        Keys are top-level fields (``input_multiple=64``), node or critic names with a table of
+        arguments (``sem={"ngf": 32}``), dotted paths into a node's or a critic's arguments or the
+        training settings (``"sem.ngf": 32``, ``"d0.ndf": 32``, ``"train.optimizer.lr": 1e-5``,
+        ``"train.critics.d0.args.ndf": 32``).
         ``None`` resets a recipe field (not a node argument) to its default. Works on any recipe,
         read from TOML or built in Python.
 

@@ -744,3 +744,14 @@ def test_info_shows_typed_metadata(capsys):
     out = capsys.readouterr().out
     assert "256 with the default arguments (depends on them)" in out and "unbounded or unknown" in out
     assert "examples" not in out  # test fixtures are not shown
+
+
+def test_critics_are_overridden_by_name_like_nodes():
+    recipe = srzoo.get_recipe("stagegan-x8").with_overrides({"d0.ndf": 8, "d1": {"ndf": 4}})
+    assert [(c.name, c.args["ndf"]) for c in recipe.train.critics] == [("d0", 8), ("d1", 4), ("d2", 64)]
+    with pytest.raises(
+        RecipeError, match=r"key 'zz.ndf': no node named 'zz'; nodes: mr, sem, s2, sr; critics: d0, d1, d2"
+    ):
+        srzoo.get_recipe("stagegan-x8").with_overrides({"zz.ndf": 8})
+    with pytest.raises(RecipeError, match=r"override of critic 'd0' must be a table of arguments, got 8"):
+        srzoo.get_recipe("stagegan-x8").with_overrides({"d0": 8})

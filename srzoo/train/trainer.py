@@ -129,15 +129,8 @@ class _Pyramid(nn.Module):
 
 def _resolve_recipe(recipe: str | Path | Recipe, overrides: Mapping[str, Any]) -> Recipe:
     resolved = recipe if isinstance(recipe, Recipe) else api.get_recipe(recipe)
-    critic_overrides = {}
-    if resolved.train is not None:
-        names = {c.name for c in resolved.train.critics} - {n.name for n in resolved.nodes}
-        critic_overrides = {k: v for k, v in overrides.items() if k.partition(".")[0] in names}
-    rest = {k: v for k, v in overrides.items() if k not in critic_overrides}
-    if critic_overrides:
-        resolved = _override_critics(resolved, critic_overrides)
-    if rest:
-        resolved = resolved.with_overrides(rest)
+    if overrides:
+        resolved = resolved.with_overrides(overrides)
     if resolved.train is None:
         raise RecipeError(
             resolved.source,
@@ -147,17 +140,6 @@ def _resolve_recipe(recipe: str | Path | Recipe, overrides: Mapping[str, Any]) -
     if not resolved.train.losses:
         raise RecipeError(resolved.source, "train.losses", "no loss terms; add [[train.losses]] tables")
     return resolved
-
-
-def _override_critics(recipe: Recipe, overrides: Mapping[str, Any]) -> Recipe:
-    """Apply ``CRITIC.ARG = VALUE`` overrides (e.g. ``d0.ndf = 8``) to the critics' ``args``."""
-    dotted = {}
-    for key, value in overrides.items():
-        name, _, arg = key.partition(".")
-        if not arg:
-            raise RecipeError(recipe.source, key, f"expected CRITIC.ARGUMENT, e.g. {name}.ndf")
-        dotted[f"train.critics.{name}.args.{arg}"] = value
-    return recipe.with_overrides(dotted)
 
 
 def _make_optimizer(
