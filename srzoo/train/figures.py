@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..imageio import write_image
+from .rundir import JsonLines
 
 __all__ = ["loss_curves", "sample_grid"]
 
@@ -49,10 +49,7 @@ def sample_grid(rows: Sequence[Sequence[torch.Tensor]], path: Path, gap: int = 2
 
 def loss_curves(metrics: Path, path: Path, keys: Sequence[str]) -> Path | None:
     """Plot the ``keys`` columns of ``metrics.jsonl`` against the step (log scale); ``None`` without rows."""
-    rows = []
-    for line in metrics.read_text().splitlines() if metrics.is_file() else []:
-        if line.strip():
-            rows.append(json.loads(line))
+    rows = JsonLines(metrics).rows()
     if not rows:
         return None
     import matplotlib
