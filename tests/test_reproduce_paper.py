@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -129,9 +130,9 @@ def _script():
     return module
 
 
-def test_allocate_gives_equal_steps_and_caps_cheap_models() -> None:
+def test_allocate_gives_equal_time_and_caps_cheap_models() -> None:
     script = _script()
-    # reference steps 800 (cheap, large batch), 80000 and 80000; costs 0.5 s, 1 s, 3 s per step
+    # reference steps 800 (cheap, large batch), 80000 and 80000; costs 0.5 s, 1 s, 4 s per step
     cheap = script.Plan(
         steps_per_epoch=4, reference_steps=800, batch_size=128, patch_size=32, step_seconds=0.5
     )
@@ -139,14 +140,39 @@ def test_allocate_gives_equal_steps_and_caps_cheap_models() -> None:
         steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=1.0
     )
     b = script.Plan(
-        steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=3.0
+        steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=4.0
     )
-    script.allocate([cheap, a, b], budget_seconds=400 + 4 * 10000)
+    script.allocate([cheap, a, b], budget_seconds=400 + 2 * 40000)
     assert cheap.steps == 800 and not cheap.reduced  # its whole schedule fits: capped, 400 s
-    assert a.steps == b.steps == 10000  # the other 40000 s split as 1:3, the same steps each
-    assert a.fraction == 10000 / 80000 and a.epochs == 25.0 and a.reduced
+    assert (a.steps, b.steps) == (40000, 10000)  # the other 80000 s split equally in time
+    assert a.fraction == 0.5 and b.epochs == 25.0 and a.reduced and b.reduced
     script.allocate([cheap, a, b], budget_seconds=1e9)
     assert (cheap.steps, a.steps, b.steps) == (800, 80000, 80000)
+    script.allocate([cheap, a, b], budget_seconds=30)  # too little for anyone's schedule: 10 s each
+    assert (cheap.steps, a.steps, b.steps) == (20, 10, 2)
+
+
+def test_finished_runs_are_reused_and_unfinished_ones_are_not(tmp_path: Path) -> None:
+    script = _script()
+    full, smoke = script.models(False, None)[0], script.models(True, None)[0]  # srcnn-x4, full and tiny
+    plan = script.Plan(
+        steps_per_epoch=3,
+        reference_steps=600,
+        batch_size=128,
+        patch_size=32,
+        step_seconds=0.3,
+        steps=600,
+        overrides=full.overrides,
+    )
+    run = tmp_path / full.label
+    run.mkdir()
+    (run / script.PLAN_FILE).write_text(json.dumps(dataclasses.asdict(plan)))
+    assert script.finished_plan(run, full) is None  # no weights: the run did not finish
+    (run / "model.safetensors").write_bytes(b"")
+    assert script.finished_plan(run, full) == plan
+    assert script.finished_plan(run, smoke) is None  # other overrides (tiny widths): not this model's run
+    (run / script.PLAN_FILE).write_text('{"steps": 3, "unknown": 1}')
+    assert script.finished_plan(run, full) is None  # another version's plan is not trusted
 
 
 def test_length_compresses_the_learning_rate_schedule() -> None:
