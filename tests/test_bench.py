@@ -37,6 +37,10 @@ def test_readme_main_job_writes_tables_and_figures(tmp_path: Path, capsys):
     assert [(r["method"], r["scale"], r["images"]) for r in document["results"]] == [
         ("bicubic-x4", 4, 5),
         ("bicubic-x8", 8, 5),
+        ("lapsrn-x4", 4, 5),  # the weights srzoo ships (tests/test_shipped_weights.py)
+        ("lapsrn-x8", 8, 5),
+        ("srcnn-x4", 4, 5),
+        ("srcnn-x8", 8, 5),
     ]
     for name in (
         "results.csv",

@@ -40,7 +40,7 @@ def _shipping_plugin(throwaway_plugin, folder: Path, sha256: str | None = None) 
 def test_pretrained_loads_the_declared_file(tmp_path: Path, throwaway_plugin):
     weights = _shipping_plugin(throwaway_plugin, tmp_path)
     assert srzoo.get_recipe("shipped-x4").pretrained == Pretrained(str(weights.resolve()), sha256_of(weights))
-    assert has_pretrained("shipped-x4") and not has_pretrained("srcnn-x4")
+    assert has_pretrained("shipped-x4") and not has_pretrained("srresnet-x4")
     loaded = srzoo.build("shipped-x4", pretrained=True)
     expected = srzoo.build("srcnn-x4", weights=weights)
     for (name, a), (_, b) in zip(loaded.state_dict().items(), expected.state_dict().items(), strict=True):
@@ -77,21 +77,21 @@ def test_a_sha256_mismatch_is_refused(tmp_path: Path, throwaway_plugin):
 
 def test_recipes_without_shipped_weights(capsys, tmp_path: Path):
     message = (
-        "srzoo ships no weights for recipe 'srcnn-x4' yet; train them with "
-        "`srzoo train srcnn-x4 --data DIR --out RUN` and pass --weights RUN/model.safetensors"
+        "srzoo ships no weights for recipe 'srresnet-x4' yet; train them with "
+        "`srzoo train srresnet-x4 --data DIR --out RUN` and pass --weights RUN/model.safetensors"
     )
     with pytest.raises(WeightsError) as info:
-        srzoo.build("srcnn-x4", pretrained=True)
+        srzoo.build("srresnet-x4", pretrained=True)
     assert str(info.value) == message
     assert (
-        main(["upscale", "chart:text", "-m", "srcnn-x4", "--pretrained", "-o", str(tmp_path / "o.png")]) == 2
+        main(["upscale", "chart:text", "-m", "srresnet-x4", "--pretrained", "-o", str(tmp_path / "o.png")]) == 2
     )
     assert capsys.readouterr().err.strip() == f"error: {message}"
     with pytest.raises(WeightsError) as info:
-        srzoo.build("srcnn-x4", pretrained=True, weights="w.safetensors")
+        srzoo.build("srresnet-x4", pretrained=True, weights="w.safetensors")
     assert str(info.value) == "pass either weights= or pretrained=True, not both"
     with pytest.raises(WeightsError) as info:
-        srzoo.build("srcnn-x4", pretrained="yes")
+        srzoo.build("srresnet-x4", pretrained="yes")
     assert str(info.value) == "pretrained must be True or False, got str 'yes'"
 
 

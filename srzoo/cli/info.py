@@ -143,6 +143,16 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
         if reach is None
         else f"{reach} LR pixels around each output pixel's LR position",
     )
+    if recipe.pretrained is not None:
+        file = recipe.pretrained.path()
+        card = file.with_suffix(".md")
+        table.add_row(
+            "shipped weights",
+            escape(
+                f"{recipe.pretrained.file} (sha256 {recipe.pretrained.sha256[:16]}…): build(..., pretrained=True)"
+                + (f"; model card {card}" if card.is_file() else "")
+            ),
+        )
     if recipe.train is not None:
         t = recipe.train
         length = ", ".join(
