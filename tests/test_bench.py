@@ -98,12 +98,16 @@ def test_scores_equal_the_metric_plugins_on_the_same_lr(tmp_path: Path):
     assert result.psnr == pytest.approx(statistics.fmean(expected))
 
 
-def test_learned_method_without_weights_is_refused_in_one_line(capsys):
-    assert main(["bench", "--methods", "srcnn-x4", "--data", "charts:32"]) == 2
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("srresnet-x4", ""), ("srcnn-x4", " or --pretrained")],  # srcnn-x4 ships weights: say so
+)
+def test_learned_method_without_weights_is_refused_in_one_line(capsys, name: str, hint: str):
+    assert main(["bench", "--methods", name, "--data", "charts:32"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "error: srcnn-x4: a learned method without weights would be scored with random weights; "
-        "pass --weights srcnn-x4=PATH (or --allow-untrained for a speed-only run)"
+        f"error: {name}: a learned method without weights would be scored with random weights; "
+        f"pass --weights {name}=PATH{hint} (or --allow-untrained for a speed-only run)"
     )
 
 

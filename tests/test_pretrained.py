@@ -84,7 +84,8 @@ def test_recipes_without_shipped_weights(capsys, tmp_path: Path):
         srzoo.build("srresnet-x4", pretrained=True)
     assert str(info.value) == message
     assert (
-        main(["upscale", "chart:text", "-m", "srresnet-x4", "--pretrained", "-o", str(tmp_path / "o.png")]) == 2
+        main(["upscale", "chart:text", "-m", "srresnet-x4", "--pretrained", "-o", str(tmp_path / "o.png")])
+        == 2
     )
     assert capsys.readouterr().err.strip() == f"error: {message}"
     with pytest.raises(WeightsError) as info:

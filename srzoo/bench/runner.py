@@ -224,6 +224,7 @@ def bench(
     device = torch.device(device)
     weights = {name: Path(path) for name, path in (weights or {}).items()}
     names = list(methods) if methods else default_methods(weights)  # type: ignore[arg-type]
+    shipped = pretrained or not methods  # the default comparison is the one with srzoo's shipped weights
     if not names:
         raise InputError("no methods to benchmark")
     unknown_weights = [name for name in weights if name not in names]
@@ -242,7 +243,7 @@ def bench(
         load_method(
             name,
             weights=weights.get(name),
-            pretrained=pretrained,
+            pretrained=shipped,
             allow_untrained=allow_untrained,
             fast=fast,
             device=device,
