@@ -266,13 +266,18 @@ def finished_plan(run: Path, model: Model) -> Plan | None:
         plan = Plan(**data)
     except TypeError:  # written by another version of this script
         return None
-    return plan if plan.overrides == json.loads(json.dumps(model.overrides)) else None
+    return plan if plan.overrides == _as_json(model.overrides) else None
+
+
+def _as_json(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` as they read back from ``plan.json`` (tuples become lists)."""
+    return json.loads(json.dumps(overrides))
 
 
 def precision(model: Model, args: argparse.Namespace) -> str:
     """The training precision of ``model``: ``--precision``, or with ``auto`` bf16 for Stage-GAN
     (2.6 s against 4.3 s a full-width ×8 step on a 2-core CPU) and fp32 for the
-    small baselines, whose gains over bicubic are a few hundredths of a dB."""
+    small baselines, whose gains over bicubic are tenths of a dB or less."""
     if args.precision != "auto":
         return args.precision
     return "bf16" if model.stage1 else "fp32"
@@ -338,14 +343,9 @@ def allocate(plans: Sequence[Plan], budget_seconds: float) -> None:
         open_plans.pop(0)
     still_open = {id(p) for p in open_plans}
     for p in plans:
-        if id(p) in still_open:
-            steps = (
-                min(p.reference_steps, int(share / p.step_seconds))
-                if p.step_seconds > 0
-                else p.reference_steps
-            )
-        else:
-            steps = p.reference_steps
+        steps = p.reference_steps
+        if id(p) in still_open and p.step_seconds > 0:
+            steps = min(steps, int(share / p.step_seconds))
         p.steps = max(1, steps)
         p.fraction = p.steps / p.reference_steps
         p.epochs = p.steps / p.steps_per_epoch
@@ -761,12 +761,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = args.runs if args.runs is not None else scratch
         runs.mkdir(parents=True, exist_ok=True)
         plans = {m.label: plan for m in todo if (plan := finished_plan(runs / m.label, m)) is not None}
+        reused = set(plans)
         reused_seconds = sum(plan.wall_seconds for plan in plans.values())
-        for label in plans:
+        for label in plans:  # only the reused ones so far, in table order
             print(f"reusing the finished run {runs / label}", file=sys.stderr, flush=True)
         fresh: list[Plan] = []
         for model in todo:
-            if model.label not in plans:
+            if model.label not in reused:
                 print(f"timing {model.label} ...", file=sys.stderr, flush=True)
                 plans[model.label] = measure(model, args, scratch)
                 fresh.append(plans[model.label])
@@ -788,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for model in todo:
             plan = plans[model.label]
             run = runs / model.label
-            if plan not in fresh:
+            if model.label in reused:
                 trained[model.label] = (model, run)
                 continue
             shutil.rmtree(run, ignore_errors=True)  # an unfinished run of an earlier attempt
@@ -803,7 +804,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 options["init_from"] = trained[model.init_from][1] / "model.safetensors"
             result = srzoo.train(model.recipe, args.data / "train", run, keep=1, **length, **options)
             plan.wall_seconds = time.perf_counter() - tick
-            plan.overrides = json.loads(json.dumps(model.overrides))
+            plan.overrides = _as_json(model.overrides)
             if result.weights is None:
                 raise SrzooError(f"{model.label}: training stopped before the end; no weights to bench")
             shutil.rmtree(run / "checkpoints", ignore_errors=True)  # Stage-GAN's are ~2 GB each

@@ -18,8 +18,6 @@ Takes the finished runs that ``benchmarks/reproduce_paper.py --runs DIR`` kept (
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -30,9 +28,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import srzoo
+from srzoo.weights import sha256_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 import reproduce_paper
+from reproduce_paper import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "recipes"
@@ -50,20 +50,16 @@ DATA_CITATION = (
 )
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def write_weights(run: Path, name: str, plan: dict[str, Any]) -> tuple[Path, str]:
+def write_weights(run: Path, name: str, plan: Plan) -> tuple[Path, str]:
     """The run's weights as the shipped file; returns (path, dtype)."""
     state = load_file(run / "model.safetensors")
     metadata = {
         "recipe": name,
         "trained_by": "srzoo benchmarks/reproduce_paper.py",
         "data": "CMP Facades train/ (400 images)",
-        "steps": str(plan["steps"]),
-        "batch_size": str(plan["batch_size"]),
-        "patch_size": str(plan["patch_size"]),
+        "steps": str(plan.steps),
+        "batch_size": str(plan.batch_size),
+        "patch_size": str(plan.patch_size),
     }
     nbytes = sum(t.numel() * t.element_size() for t in state.values())
     dtype = "float32"
@@ -93,20 +89,17 @@ def set_pretrained(name: str, file: str, digest: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def card(name: str, plan: dict[str, Any], scores: dict[str, Any], dtype: str, digest: str, size: int) -> str:
+def card(name: str, plan: Plan, scores: dict[str, Any], dtype: str, digest: str, size: int) -> str:
+    """The model card's body (Markdown, without its heading)."""
     recipe = srzoo.get_recipe(name)
-    assert recipe.train is not None
     model, bicubic = scores["model"], scores["bicubic"]
     schedule = (
-        f"{plan['steps']} steps ({plan['steps'] / plan['steps_per_epoch']:g} epochs of "
-        f"{plan['steps_per_epoch']} steps) at batch {plan['batch_size']}, HR patches "
-        f"{plan['patch_size']}², {plan['precision']} on {plan['device']}, "
-        f"{plan['wall_seconds'] / 60:.1f} min of training"
+        f"{plan.steps} steps ({plan.epochs:g} epochs of {plan.steps_per_epoch} steps) at batch "
+        f"{plan.batch_size}, HR patches {plan.patch_size}², {plan.precision} on {plan.device}, "
+        f"{plan.wall_seconds / 60:.1f} min of training"
     )
     return "\n".join(
         [
-            f"## {name}",
-            "",
             (
                 f"{recipe.description.split(':')[0]}, trained by srzoo on CMP Facades. "
                 f'Load it with `srzoo.build("{name}", pretrained=True)` or '
@@ -118,8 +111,8 @@ def card(name: str, plan: dict[str, Any], scores: dict[str, Any], dtype: str, di
                 f"bicubic ×{recipe.scale}, the recipe's degradation. {DATA_CITATION}."
             ),
             (
-                f"- **Schedule:** {schedule}, {100 * plan['steps'] / plan['reference_steps']:.3g}% of "
-                f"the 200-epoch reference schedule; `benchmarks/reproduce_paper.py`'s baseline "
+                f"- **Schedule:** {schedule}, {100 * plan.steps / plan.reference_steps:.3g}% of the "
+                f"{reproduce_paper.REFERENCE_EPOCHS}-epoch reference schedule; `benchmarks/reproduce_paper.py`'s baseline "
                 f"settings: {scores['note']}."
             ),
             (
@@ -165,15 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, required=True, help="reproduce_paper.py's --runs folder")
     parser.add_argument("--data", type=Path, required=True, help="Facades root holding test/")
     args = parser.parse_args(argv)
-    notes = {model.label: model.note for model in reproduce_paper.models(smoke=False, vgg19=None)}
+    baselines = {model.label: model for model in reproduce_paper.models(smoke=False, vgg19=None)}
     cards = []
     for name in SHIPPED:
         run = args.runs / name
-        try:
-            plan = json.loads((run / "plan.json").read_text())
-        except OSError:
+        plan = reproduce_paper.finished_plan(run, baselines[name])
+        if plan is None:
             print(
-                f"error: {run}: no finished run (plan.json); run reproduce_paper.py --runs first",
+                f"error: {run}: no finished full-width run of {name}; run reproduce_paper.py --runs first",
                 file=sys.stderr,
             )
             return 1
@@ -194,12 +186,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
-        digest = sha256(path)
+        digest = sha256_of(path)
         set_pretrained(name, f"{PACKAGE}:weights/{name}.safetensors", digest)
-        scores = {"model": model, "bicubic": bicubic, "note": notes[name]}
+        scores = {"model": model, "bicubic": bicubic, "note": baselines[name].note}
         text = card(name, plan, scores, dtype, digest, path.stat().st_size)
-        (WEIGHTS / f"{name}.md").write_text(f"# Model card: {name}\n\n" + text.split("\n", 2)[2])
-        cards.append(text)
+        (WEIGHTS / f"{name}.md").write_text(f"# Model card: {name}\n\n{text}")
+        cards.append(f"## {name}\n\n{text}")
         print(
             f"{name}: {model['psnr']:.3f} dB vs bicubic {bicubic['psnr']:.3f}; {path} ({dtype}, {digest[:12]}…)"
         )
