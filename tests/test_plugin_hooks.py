@@ -10,7 +10,7 @@ import types
 import pytest
 
 import srzoo
-from srzoo import _plugins
+from srzoo.registry import loader as _plugins
 from srzoo.cli import main
 from srzoo.errors import RecipeError
 from srzoo.recipe import parse_recipe

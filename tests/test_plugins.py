@@ -9,7 +9,7 @@ import types
 import pytest
 
 import srzoo
-from srzoo import _plugins
+from srzoo.registry import loader as _plugins
 from srzoo.errors import DuplicateNameError, SrzooError, UnknownNameError
 
 

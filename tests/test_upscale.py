@@ -10,11 +10,11 @@ import torch
 from PIL import Image
 
 import srzoo
-from srzoo._png_stream import PNGBandWriter
+from srzoo._io.png_stream import PNGBandWriter
 from srzoo.cli import main
 from srzoo.errors import InputError
 from srzoo.imageio import read_image, write_image
-from srzoo.tiling import receptive_field
+from srzoo.model.tiling import receptive_field
 
 
 def _support_radius(model: srzoo.SRModel, side: int = 32) -> int:
@@ -189,7 +189,7 @@ def test_folder_run_continues_past_bad_files_and_reports_them(tmp_path: Path, ca
 
 
 def test_out_of_memory_gives_one_line_with_the_tile_hint(tmp_path: Path, capsys, monkeypatch):
-    import srzoo.upscaling
+    import srzoo.inference.upscaling
 
     def exhausted(*args, **kwargs):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
@@ -203,7 +203,7 @@ def test_out_of_memory_gives_one_line_with_the_tile_hint(tmp_path: Path, capsys,
 
 
 def test_auto_tile_is_bounded_and_leaves_a_core():
-    from srzoo.upscaling import MAX_TILE, auto_tile
+    from srzoo.inference.upscaling import MAX_TILE, auto_tile
 
     model = srzoo.optimize_for_inference(srzoo.build("lapsrn-x4", sr={"depth": 2}))
     tile = auto_tile(model, torch.device("cpu"))

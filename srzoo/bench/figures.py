@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .._atomic import atomic_write
+from .._io.atomic import atomic_write
 from .data import resolve_data
 from .runner import BenchResult
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._atomic import atomic_write
+from .._io.atomic import atomic_write
 from .runner import METRICS, BenchResult
 
 __all__ = ["FORMATS", "group_by_protocol", "to_csv", "to_json", "to_markdown", "to_rich_tables", "write_text"]

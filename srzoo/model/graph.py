@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from . import _plugins
-from .component_info import SAME_CHANNELS, ComponentInfo
-from .errors import RecipeError, SrzooError
-from .recipe import INPUT_NAME, MAX_INPUT_MULTIPLE, Recipe
+from ..errors import RecipeError, SrzooError
+from ..recipe.core import Recipe
+from ..recipe.schema import INPUT_NAME, MAX_INPUT_MULTIPLE
+from ..registry import loader as _plugins
+from ..registry.component_info import SAME_CHANNELS, ComponentInfo
 
 __all__ = ["GraphLayout", "NodeLayout", "analyse", "resolved_args"]
 

@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import threading
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,10 +36,10 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .cli.commands import Command, CommandLine
-from .errors import SrzooError
-from .registry import KINDS, Entry, Registry, make_register
+from .. import hookspecs
+from ..errors import SrzooError
+from .commands import Command, CommandLine
+from .table import KINDS, Entry, Registry, make_register
 
 ENTRY_POINT_GROUP = "srzoo"
 LOAD_PLUGINS_ENV = "SRZOO_LOAD_PLUGINS"
@@ -58,6 +59,7 @@ _CHARTS_HOOK = "srzoo_register_charts"
 _COMMANDS_HOOK = "srzoo_register_commands"
 _HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _COMMANDS_HOOK)
 
+_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -414,6 +416,18 @@ def state() -> _State:
 def registry() -> Registry:
     """The registry, filled by every plugin (loaded on first call)."""
     return state().registry
+
+
+def plugin_modules() -> list[str]:
+    """The modules of the working plugins: entry points' modules and modules registered at run time."""
+    loaded = state()
+    names = [
+        info.value.partition(":")[0]
+        for info in loaded.plugins.values()
+        if info.error is None and _MODULE.fullmatch(info.value.partition(":")[0])
+    ]
+    names += [plugin.__name__ for name, plugin in _extra if isinstance(plugin, types.ModuleType)]
+    return names
 
 
 def register_plugin(plugin: Any, name: str | None = None) -> str:

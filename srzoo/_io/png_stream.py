@@ -20,7 +20,7 @@ from typing import Self
 import numpy as np
 import torch
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["PNGBandWriter", "to_uint8_rows"]
 
