@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import srzoo
-from srzoo.model.graph import analyse, resolved_args
 from srzoo.errors import RecipeError, SrzooError
+from srzoo.model.graph import analyse, resolved_args
 from srzoo.recipe import parse_recipe
 
 # --------------------------------------------------------------------------- measuring a receptive field

@@ -107,8 +107,8 @@ def _bare_word(text: str, annotation: Any, accepts: Any) -> Any:
 def _target_annotation(recipe: Recipe, key: str) -> Any:
     """The annotation of what ``key`` sets, or ``None`` when srzoo cannot tell."""
     from srzoo._annotations import parameter_annotations
-    from srzoo.registry.components import describe
     from srzoo.recipe import Recipe
+    from srzoo.registry.components import describe
 
     head, _, rest = key.partition(".")
     node = next((n for n in recipe.nodes if n.name == head), None)
