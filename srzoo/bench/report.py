@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.table import Table
+
 from .._io.atomic import atomic_write
 from .runner import METRICS, BenchResult
 
@@ -94,8 +96,6 @@ def _title(group: Sequence[BenchResult]) -> str:
 
 def to_rich_tables(results: Sequence[BenchResult]) -> list[Any]:
     """One ``rich.table.Table`` per protocol (published value and gap in brackets after a score)."""
-    from rich.table import Table
-
     tables = []
     for group in group_by_protocol(results):
         metrics = _metrics_in(group)
