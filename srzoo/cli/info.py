@@ -144,7 +144,9 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
         else f"{reach} LR pixels around each output pixel's LR position",
     )
     if recipe.pretrained is not None:
-        file = recipe.pretrained.path()
+        from srzoo.model.weights import shipped_path
+
+        file = shipped_path(recipe)
         card = file.with_suffix(".md")
         table.add_row(
             "shipped weights",

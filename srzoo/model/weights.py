@@ -148,7 +148,7 @@ def shipped_weights(recipe: Recipe) -> Path:
             f"srzoo ships no weights for recipe {recipe.name!r} yet; train them with "
             f"`srzoo train {recipe.name} --data DIR --out RUN` and pass --weights RUN/model.safetensors"
         )
-    path = entry.path()
+    path = shipped_path(recipe)
     if not path.is_file():
         raise WeightsError(
             f"{path}: the weights recipe {recipe.name!r} ships are missing; reinstall its plugin"
@@ -160,3 +160,18 @@ def shipped_weights(recipe: Recipe) -> Path:
             "declares; the file is damaged or not these weights (reinstall its plugin)"
         )
     return path
+
+
+def shipped_path(recipe: Recipe) -> Path:
+    """Where the file of ``recipe``'s ``pretrained`` table is (it may not exist), found lazily.
+
+    Raises:
+        WeightsError: the recipe ships no weights, or names a package that is no loaded plugin's
+            (nothing is imported), naming the recipe's file.
+    """
+    if recipe.pretrained is None:
+        raise WeightsError(f"srzoo ships no weights for recipe {recipe.name!r}")
+    try:
+        return recipe.pretrained.path()
+    except WeightsError as exc:
+        raise WeightsError(f"{recipe.source}: {exc}") from None
