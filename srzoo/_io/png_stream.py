@@ -54,7 +54,7 @@ class PNGBandWriter:
     Examples:
         >>> import pathlib, tempfile
         >>> import numpy as np
-        >>> from srzoo._png_stream import PNGBandWriter
+        >>> from srzoo._io.png_stream import PNGBandWriter
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.png"
         >>> with PNGBandWriter(target, width=4, height=3) as png:
         ...     png.write(np.zeros((2, 4, 3), np.uint8)); png.write(np.full((1, 4, 3), 255, np.uint8))

@@ -112,11 +112,8 @@ def _show_component(entry: Entry) -> None:
 
 
 def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str]) -> None:
-    from srzoo.api import build
     from srzoo.model.graph import analyse
 
-    if count:
-        from srzoo.model.profile import flops_per_output, padded_output_side, parameters_per_stage
     layout = analyse(recipe)
     table = Table(title=f"recipe {recipe.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
@@ -170,6 +167,13 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
             + (f", critics: {', '.join(c.name + '=' + c.component for c in t.critics)}" if t.critics else ""),
         )
     console.print(table)
+    _show_components(recipe, count)
+
+
+def _show_components(recipe: Recipe, count: bool) -> None:
+    """The nodes' table; with ``count``, the model is built and its parameters and FLOPs counted."""
+    from srzoo.api import build
+    from srzoo.model.profile import flops_per_output, padded_output_side, parameters_per_stage
 
     nodes = Table(title="components", title_justify="left")
     nodes.add_column("node", style="bold cyan")

@@ -18,7 +18,7 @@ def parameters_per_stage(model: SRModel) -> dict[str, int]:
 
 
 MAX_COUNTED_SIDE = 1024
-"""The largest padded output side [`flops_per_output`][srzoo._profile.flops_per_output] runs (memory)."""
+"""The largest padded output side [`flops_per_output`][srzoo.model.profile.flops_per_output] runs (memory)."""
 
 
 def padded_output_side(model: SRModel, output_side: int = 256) -> int:

@@ -2,7 +2,7 @@
 
 Every hook is called through pluggy, one plugin at a time (``PluginManager.subset_hook_caller``), so
 that a plugin that fails is isolated: its registrations are dropped, it is shown as broken by
-``srzoo plugins`` and a [`PluginWarning`][srzoo._plugins.PluginWarning] says why, and srzoo carries on.
+``srzoo plugins`` and a [`PluginWarning`][srzoo.registry.loader.PluginWarning] says why, and srzoo carries on.
 
 Isolated failures: anything a plugin raises at import or in a hook, including ``SystemExit`` and
 other ``BaseException`` subclasses; an unknown (e.g. misspelt) hook name (``pm.check_pending()``);
@@ -128,7 +128,7 @@ class _InterruptWatch:
     """Tells a user's Ctrl-C from a ``KeyboardInterrupt`` that a plugin raises by itself.
 
     While active (main thread only), a SIGINT handler records the signal and then behaves as the
-    previous handler did. [`user_interrupted`][srzoo._plugins._InterruptWatch.user_interrupted] is true
+    previous handler did. [`user_interrupted`][srzoo.registry.loader._InterruptWatch.user_interrupted] is true
     after a real SIGINT, or always when the handler could not be installed.
     """
 

@@ -1,7 +1,7 @@
 """One table of registered components per kind, filled by plugins.
 
 The tables are filled lazily: the first lookup loads every plugin of the ``srzoo`` entry-point group
-once (see `srzoo._plugins`). Factories registered as ``"module:attribute"`` strings are imported
+once (see `srzoo.registry.loader`). Factories registered as ``"module:attribute"`` strings are imported
 only when the component is first built.
 """
 
