@@ -21,7 +21,6 @@ from .hookspecs import hookimpl
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from ._plugins import register_plugin, unregister_plugin
     from .api import build, create, describe, get_recipe, list_components, list_models
     from .bench import bench
     from .component_info import SAME_CHANNELS, ComponentInfo, DefaultWeights, Examples
@@ -36,20 +35,21 @@ if TYPE_CHECKING:
     from .inference import optimize_for_inference
     from .model import SRModel
     from .recipe import Recipe, load_recipe
+    from .registry.loader import register_plugin, unregister_plugin
     from .train import Trainer, train
     from .weights import load_weights, save_weights
 
 _LAZY: dict[str, str] = {
     "bench": "srzoo.bench",
     "build": "srzoo.api",
-    "create": "srzoo.api",
-    "describe": "srzoo.api",
-    "get_recipe": "srzoo.api",
-    "list_components": "srzoo.api",
-    "list_models": "srzoo.api",
+    "create": "srzoo.registry.components",
+    "describe": "srzoo.registry.components",
+    "get_recipe": "srzoo.recipe.core",
+    "list_components": "srzoo.registry.components",
+    "list_models": "srzoo.registry.components",
     "optimize_for_inference": "srzoo.inference",
-    "register_plugin": "srzoo._plugins",
-    "unregister_plugin": "srzoo._plugins",
+    "register_plugin": "srzoo.registry.loader",
+    "unregister_plugin": "srzoo.registry.loader",
     "SRModel": "srzoo.model",
     "ComponentInfo": "srzoo.component_info",
     "DefaultWeights": "srzoo.component_info",

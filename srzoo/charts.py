@@ -23,6 +23,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import InputError
+from .registry import loader
 
 __all__ = ["CHARTS", "make_chart"]
 
@@ -120,10 +121,8 @@ class _Charts(Mapping[str, Callable[[int], torch.Tensor]]):
     """srzoo's own charts, then those plugins register (a built-in name always wins)."""
 
     def _table(self) -> dict[str, Callable[[int], torch.Tensor]]:
-        from ._plugins import state
-
         table: dict[str, Callable[[int], torch.Tensor]] = dict(_BUILTIN)
-        for name, entry in state().charts.items():
+        for name, entry in loader.state().charts.items():
             table.setdefault(name, _lazy(entry))
         return table
 

@@ -42,8 +42,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ._atomic import atomic_write
-from ._png16 import decode_png16, png_header
+from ._io.atomic import atomic_write
+from ._io.png16 import decode_png16, png_header
 from .color import quantize_8bit, to_8bit_levels
 from .errors import InputError
 

@@ -44,7 +44,7 @@ def data_dir(shared_dir: Path) -> Path:
 def throwaway_plugin():
     """Register plugin objects for one test: ``name = throwaway_plugin(obj, "name")``."""
     import srzoo
-    from srzoo import _plugins
+    from srzoo.registry import loader as _plugins
 
     names: list[str] = []
 

@@ -57,7 +57,7 @@ def test_plugins_add_charts_and_bad_ones_are_refused(throwaway_plugin):
     import types
 
     import srzoo
-    from srzoo import _plugins
+    from srzoo.registry import loader as _plugins
 
     def srzoo_register_charts(register):
         register("flat-grey", lambda size: torch.full((3, size, size), 0.5), description="mid grey")

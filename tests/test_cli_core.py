@@ -224,8 +224,8 @@ def test_output_folder_with_an_image_suffix_is_refused(command, name, tmp_path: 
 
 
 def test_device_names_are_read_once_for_the_cli_and_the_trainer(tmp_path: Path, capsys):
-    from srzoo._devices import pick_device
     from srzoo.errors import InputError
+    from srzoo.runtime.devices import pick_device
 
     assert main(["upscale", "chart:text", "-m", "bicubic-x4", "--device", "tpu", "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "error: --device 'tpu': expected auto, cpu, cuda or cuda:N"

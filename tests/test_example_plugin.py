@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import srzoo
-from srzoo import _plugins
+from srzoo.registry import loader as _plugins
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "srzoo-espcn"
 

@@ -179,7 +179,7 @@ def tiny_x8() -> srzoo.SRModel:
 
 
 def test_without_onednn_the_fallback_computes_the_same(tiny_x8: srzoo.SRModel, monkeypatch) -> None:
-    from srzoo import inference
+    from srzoo.inference import fast as inference
 
     def broken_pack(self, x, dtype):
         raise RuntimeError("this build's oneDNN reorder is broken")

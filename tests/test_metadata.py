@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import srzoo
-from srzoo._graph import analyse, resolved_args
 from srzoo.errors import RecipeError, SrzooError
+from srzoo.model.graph import analyse, resolved_args
 from srzoo.recipe import parse_recipe
 
 # --------------------------------------------------------------------------- measuring a receptive field
@@ -114,7 +114,7 @@ def test_unet_reach_is_unbounded():
 
 
 def test_every_builtin_generator_and_degradation_declares_its_geometry():
-    from srzoo import _plugins
+    from srzoo.registry import loader as _plugins
 
     # U-Nets see their whole input; random resizes (alone or in chains) have no fixed footprint
     unbounded = {"unet", "resize", "chain", "realesrgan"}
@@ -190,7 +190,7 @@ def _register(throwaway_plugin, **metadata):
     ],
 )
 def test_bad_metadata_breaks_the_plugin_with_a_clear_message(throwaway_plugin, metadata, message):
-    from srzoo import _plugins
+    from srzoo.registry import loader as _plugins
 
     with pytest.warns(_plugins.PluginWarning, match=message):
         _register(throwaway_plugin, **metadata)

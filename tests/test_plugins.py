@@ -9,8 +9,8 @@ import types
 import pytest
 
 import srzoo
-from srzoo import _plugins
 from srzoo.errors import DuplicateNameError, SrzooError, UnknownNameError
+from srzoo.registry import loader as _plugins
 
 
 def _plugin(name: str, **hooks: object) -> types.SimpleNamespace:

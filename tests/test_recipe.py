@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import srzoo
-from srzoo._graph import analyse
 from srzoo.errors import RecipeError
+from srzoo.model.graph import analyse
 from srzoo.recipe import Node, load_recipe, parse_recipe
 
 MINIMAL = {

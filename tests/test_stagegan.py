@@ -15,9 +15,9 @@ from srzoo_plugins.stagegan.unet import UNetGenerator
 from torch import nn
 
 import srzoo
-from srzoo._graph import analyse
-from srzoo._imageops import pad_to_multiple
 from srzoo.errors import InputError, SrzooError
+from srzoo.model.graph import analyse
+from srzoo.model.imageops import pad_to_multiple
 
 RECIPES = ("stagegan-x4", "stagegan-x8", "stagegan-x4-nosem", "stagegan-x8-nosem")
 # a tiny but structurally identical Stage-GAN for fast graph tests (same scale and input multiple)

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 import srzoo
-from srzoo._png_stream import PNGBandWriter
+from srzoo._io.png_stream import PNGBandWriter
 from srzoo.cli import main
 from srzoo.errors import InputError
 from srzoo.imageio import read_image, write_image
@@ -189,12 +189,12 @@ def test_folder_run_continues_past_bad_files_and_reports_them(tmp_path: Path, ca
 
 
 def test_out_of_memory_gives_one_line_with_the_tile_hint(tmp_path: Path, capsys, monkeypatch):
-    import srzoo.upscaling
+    import srzoo.inference.upscaling
 
     def exhausted(*args, **kwargs):
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
 
-    monkeypatch.setattr(srzoo.upscaling, "upscale_to_file", exhausted)
+    monkeypatch.setattr(srzoo.inference.upscaling, "upscale_to_file", exhausted)
     out = tmp_path / "x.png"
     assert main(["upscale", "chart:text", "-m", "bicubic-x4", "-o", str(out), "--tile", "128"]) == 2
     assert capsys.readouterr().err.strip() == (
@@ -203,7 +203,7 @@ def test_out_of_memory_gives_one_line_with_the_tile_hint(tmp_path: Path, capsys,
 
 
 def test_auto_tile_is_bounded_and_leaves_a_core():
-    from srzoo.upscaling import MAX_TILE, auto_tile
+    from srzoo.inference.upscaling import MAX_TILE, auto_tile
 
     model = srzoo.optimize_for_inference(srzoo.build("lapsrn-x4", sr={"depth": 2}))
     tile = auto_tile(model, torch.device("cpu"))
@@ -278,7 +278,9 @@ def test_upscale_set_values_reach_the_recipe_typed(tmp_path: Path, capsys, monke
         seen.update(next(n for n in recipe.nodes if n.name == "sem").args)
         raise SrzooError("stop here")
 
-    monkeypatch.setattr(srzoo, "build", fake_build)
+    import srzoo.inference.loading
+
+    monkeypatch.setattr(srzoo.inference.loading, "build", fake_build)  # upscale builds through it
     args = ["upscale", "chart:text", "-m", "stagegan-x8", "--set", "sem.dropout_at_inference=False"]
     assert main([*args, "--set", "sem.ngf=8", "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.strip() == "error: stop here"

@@ -1,5 +1,8 @@
 """MATLAB-exact bicubic ``imresize`` in torch: the literature's degradation.
 
+Kept in srzoo: torch's, kornia's and Pillow's bicubic differ from MATLAB's (antialiasing, borders,
+rounding), and the published LR images and scores are MATLAB's.
+
 ``imresize(x, scale)`` shrinks ``(N, C, H, W)`` to ``(N, C, ceil(H / scale), ceil(W / scale))``;
 ``direction="up"`` enlarges to ``(N, C, ceil(H * scale), ceil(W * scale))``. Each axis is one
 product with a banded weight matrix, done block by block (see `srzoo_plugins.bicubic.weights`),

@@ -25,7 +25,11 @@ from typing import Literal
 
 import torch
 
-from srzoo.errors import InputError
+from ..api import create, list_components
+from ..charts import CHARTS, make_chart
+from ..errors import InputError
+from ..imageio import list_images
+from ..model.weights import sha256_of
 
 __all__ = ["BenchSet", "Sample", "resolve_data"]
 
@@ -84,8 +88,6 @@ class BenchSet:
     def samples(self, scale: int) -> Iterator[Sample]:
         """The set's images at ``scale``, HR mod-cropped, in natural file order."""
         if self.kind == "charts":
-            from srzoo.charts import CHARTS, make_chart
-
             for index, chart in enumerate(CHARTS):
                 if self.limit is not None and index >= self.limit:
                     return
@@ -105,32 +107,26 @@ class BenchSet:
 
     def __len__(self) -> int:
         if self.kind == "charts":
-            from srzoo.charts import CHARTS
-
             total = len(CHARTS)
         else:
             total = len(self._dataset(1 if self.kind != "paired-folder" else None))
         return total if self.limit is None else min(total, self.limit)
 
     def _dataset(self, scale: int | None):
-        import srzoo
-
         if self.kind == "folder":
-            return srzoo.create("dataset", "folder", root=self.root, scale=scale or 1)
+            return create("dataset", "folder", root=self.root, scale=scale or 1)
         if self.kind == "facades":
-            return srzoo.create(
+            return create(
                 "dataset", "facades", root=self.root, split=self.split, scale=scale or 1, with_semantic=False
             )
         if self.kind == "paired-folder":
             assert self.split is not None
             if scale is None:  # only counting: the HR folder decides
-                from srzoo.imageio import list_images
-
                 return list_images(self.root)  # type: ignore[arg-type]
             lr_root = Path(self.split.replace("{s}", str(scale)))
-            return srzoo.create("dataset", "paired-folder", hr_root=self.root, lr_root=lr_root, scale=scale)
+            return create("dataset", "paired-folder", hr_root=self.root, lr_root=lr_root, scale=scale)
         kwargs = {} if self.root is None else {"root": self.root}
-        return srzoo.create("dataset", self.spec.partition("@")[0], scale=scale or 1, **kwargs)
+        return create("dataset", self.spec.partition("@")[0], scale=scale or 1, **kwargs)
 
 
 def resolve_data(spec: str, limit: int | None = None) -> BenchSet:
@@ -168,10 +164,8 @@ def resolve_data(spec: str, limit: int | None = None) -> BenchSet:
                 f"--data {spec!r}: {root / split} is not a folder; expected PATH:SPLIT (e.g. facades:test)"
             )
         return BenchSet(f"{_set_name(root)}-{split}", spec, "facades", root, split, limit)
-    import srzoo
-
     name, at, root_text = text.partition("@")
-    if name in srzoo.list_components("dataset") and name not in ("folder", "paired-folder", "facades"):
+    if name in list_components("dataset") and name not in ("folder", "paired-folder", "facades"):
         root = Path(root_text) if at else None
         if root is not None:
             _check_folder(root, spec)
@@ -210,8 +204,6 @@ def _dataset_files(dataset: object) -> list[Path]:
 
 
 def _file_hash(path: Path) -> str:
-    from srzoo.weights import sha256_of
-
     return sha256_of(path)
 
 

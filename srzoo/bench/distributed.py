@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.distributed as dist
+
+from ..runtime.distributed import Distributed
 
 __all__ = ["Shard", "current_shard", "local_device"]
 
@@ -37,8 +40,6 @@ class Shard:
         """Every rank's ``records``, concatenated in rank order (this rank's own list when alone)."""
         if self.world == 1:
             return list(records)
-        import torch.distributed as dist
-
         parts: list[list[Any] | None] = [None] * self.world
         dist.all_gather_object(parts, records)
         return [record for part in parts for record in (part or [])]
@@ -46,16 +47,8 @@ class Shard:
 
 def current_shard(device: torch.device) -> Shard:
     """The shard of this process, joining the ``torchrun`` process group on first use."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return Shard()
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        if device.type == "cuda":
-            torch.cuda.set_device(local_device())
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return Shard(dist.get_rank(), dist.get_world_size())
+    job = Distributed.setup(device)  # the same torchrun set-up training uses
+    return Shard(job.rank, job.world_size)
 
 
 def local_device() -> torch.device:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .._atomic import atomic_write
+from .._io.atomic import atomic_write
 from .data import resolve_data
 from .runner import BenchResult
 
@@ -61,7 +61,7 @@ def write_figures(results: Sequence[BenchResult], out: Path) -> list[Path]:
     Returns:
         The files written.
     """
-    import matplotlib
+    import matplotlib  # matplotlib is heavy: imported only when figures are drawn
 
     matplotlib.use("Agg", force=False)
     written = []
@@ -90,7 +90,7 @@ def _caption(result: BenchResult | None, index: int) -> str:
 
 
 def _comparison(spec: str, scale: int, group: list[BenchResult], out: Path) -> Path:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib is heavy: imported only when figures are drawn
 
     first = group[0]
     bench_set = resolve_data(spec, limit=first.images)
@@ -121,7 +121,7 @@ def _comparison(spec: str, scale: int, group: list[BenchResult], out: Path) -> P
 
 
 def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib is heavy: imported only when figures are drawn
 
     figure, axis = plt.subplots(figsize=(6.0, 4.0))
     largest = max((r.parameters for r in group), default=0) or 1
@@ -139,7 +139,7 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
     times = [max(r.ms_per_image, 1e-3) for r in group]
     logarithmic = max(times) / min(times) > 10
     if logarithmic:
-        from matplotlib.ticker import FormatStrFormatter, NullFormatter
+        from matplotlib.ticker import FormatStrFormatter, NullFormatter  # heavy: only when drawing
 
         axis.set_xscale("log")
         axis.xaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -156,7 +156,7 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
 
 
 def _save(figure, path: Path) -> None:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib is heavy: imported only when figures are drawn
 
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

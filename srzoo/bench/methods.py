@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from srzoo.errors import SrzooError
+import torch
 
-if TYPE_CHECKING:
-    import torch
-
-    from srzoo.model import SRModel
+from ..api import list_models
+from ..errors import SrzooError
+from ..inference.loading import has_pretrained, is_learned, load_for_inference
+from ..model.srmodel import SRModel
 
 __all__ = ["Method", "default_methods", "has_pretrained", "is_learned", "load_method"]
 
@@ -48,27 +47,11 @@ class Method:
         return sum(p.numel() for p in self.model.parameters())
 
 
-def is_learned(model: torch.nn.Module) -> bool:
-    """Whether any node of ``model`` has parameters (and so needs weights to be scored)."""
-    return next(model.parameters(), None) is not None
-
-
-def has_pretrained(name: str) -> bool:
-    """Whether srzoo ships weights for recipe ``name`` (``srzoo.build(name, pretrained=True)`` works):
-    the recipe declares them in its ``pretrained`` table ([`Pretrained`][srzoo.recipe.Pretrained]),
-    so recipes that gain shipped weights join the default benchmark without a change here."""
-    import srzoo
-
-    return srzoo.get_recipe(name).pretrained is not None
-
-
 def default_methods(weights: dict[str, Path] | None = None) -> list[str]:
     """The README's comparison: ``bicubic-x4`` and ``bicubic-x8``, every recipe with shipped
     weights, and every recipe given weights in ``weights``, in registry order without repeats."""
-    import srzoo
-
     names = ["bicubic-x4", "bicubic-x8"]
-    for name in srzoo.list_models():
+    for name in list_models():
         if name not in names and has_pretrained(name):
             names.append(name)
     for name in weights or {}:
@@ -93,21 +76,14 @@ def load_method(
             for a recipe srzoo ships no weights for.
     """
 
-    import srzoo
-    from srzoo.weights import sha256_of
-
-    kwargs: dict[str, Any] = {}
-    record: dict[str, str] | None = None
-    if weights is not None:
-        kwargs["weights"] = weights
-        record = {"path": str(weights), "sha256": sha256_of(weights)} if Path(weights).is_file() else None
-    elif pretrained and has_pretrained(name):
-        kwargs["pretrained"] = True
-        record = {"pretrained": name}
-    model = srzoo.build(name, **kwargs).to(device)
-    learned = is_learned(model)
-    trained = not learned or bool(kwargs)
-    if learned and not kwargs:
+    loaded = load_for_inference(
+        name,
+        weights=weights,
+        pretrained=pretrained and has_pretrained(name),
+        fast=fast,
+        device=device,
+    )
+    if not loaded.trained:
         if pretrained:
             hint = "srzoo ships no weights for it yet; pass --weights " + f"{name}=PATH"
         else:
@@ -117,8 +93,5 @@ def load_method(
                 f"{name}: a learned method without weights would be scored with random weights; {hint} "
                 "(or --allow-untrained for a speed-only run)"
             )
-    if fast:
-        runner: torch.nn.Module = srzoo.optimize_for_inference(model)
-    else:
-        runner = model
-    return Method(name, model, runner, record if learned else None, trained)
+    record = loaded.weights if loaded.learned else None
+    return Method(name, loaded.model, loaded.runner, record, loaded.trained)

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .._atomic import atomic_write
+from rich.table import Table
+
+from .._io.atomic import atomic_write
 from .runner import METRICS, BenchResult
 
 __all__ = ["FORMATS", "group_by_protocol", "to_csv", "to_json", "to_markdown", "to_rich_tables", "write_text"]
@@ -94,8 +96,6 @@ def _title(group: Sequence[BenchResult]) -> str:
 
 def to_rich_tables(results: Sequence[BenchResult]) -> list[Any]:
     """One ``rich.table.Table`` per protocol (published value and gap in brackets after a score)."""
-    from rich.table import Table
-
     tables = []
     for group in group_by_protocol(results):
         metrics = _metrics_in(group)

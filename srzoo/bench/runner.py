@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
-from srzoo.checks import accepts_keyword
-from srzoo.errors import InputError, SrzooError
-
+from .. import __version__
+from ..api import create, describe
+from ..checks import accepts_keyword
+from ..errors import InputError, SrzooError
+from ..imageio import quantize_8bit
 from .data import BenchSet, Sample, resolve_data
 from .distributed import Shard, current_shard, local_device
 from .methods import Method, default_methods, load_method
@@ -213,8 +216,6 @@ def bench(
         >>> (r.dataset, r.scale, r.images, round(r.psnr, 2) > 10)
         ('charts', 4, 1, True)
     """
-    import srzoo
-
     if y not in ("rounded", "unrounded"):
         raise InputError(f"y must be 'rounded' or 'unrounded', got {y!r}")
     if seed is not None and degradation is None:
@@ -234,7 +235,7 @@ def bench(
             f"({', '.join(names)})"
         )
     for metric in metrics:
-        srzoo.describe("metric", metric)  # unknown names fail here, with suggestions
+        describe("metric", metric)  # unknown names fail here, with suggestions
     sets = [item if isinstance(item, BenchSet) else resolve_data(item, limit) for item in data]
     shard = current_shard(device)
     if shard.world > 1 and device.type == "cuda" and device.index is None:
@@ -267,9 +268,6 @@ def bench(
 def _make_inputs(
     bench_set: BenchSet, scale: int, degradation: str | None, seed: int | None, shard: Shard
 ) -> _Inputs:
-    import srzoo
-    from srzoo.imageio import quantize_8bit
-
     samples = list(bench_set.samples(scale))
     if not samples:
         raise InputError(f"--data {bench_set.spec!r}: no images")
@@ -286,7 +284,7 @@ def _make_inputs(
         return _Inputs(samples, [samples[i].lr for i in indices], indices, spec, card)  # type: ignore[misc]
     name = degradation or "bicubic"
     args: dict[str, Any] = {"rounding": matlab_rounding(scale)} if degradation is None else {}
-    down = srzoo.create("degradation", name, scale=scale, **args)
+    down = create("degradation", name, scale=scale, **args)
     takes_generator = seed is not None and accepts_keyword(down, "generator")
     spec = LRSpec("degradation", name, args, seed if takes_generator else None)
     lrs = []
@@ -313,12 +311,9 @@ def _run_one(
     keep_images: bool,
     progress: ProgressHook | None,
 ) -> BenchResult:
-    import srzoo
-    from srzoo.imageio import quantize_8bit
-
     scale = method.scale
     scorers = (
-        {m: srzoo.create("metric", m, scale=scale, round_y=(y == "rounded")) for m in metrics}
+        {m: create("metric", m, scale=scale, round_y=(y == "rounded")) for m in metrics}
         if method.trained
         else {}
     )
@@ -364,7 +359,7 @@ def _run_one(
         weights=method.weights,
         fast=fast,
         device=_describe_device(device),
-        versions={"srzoo": srzoo.__version__, "torch": torch.__version__},
+        versions={"srzoo": __version__, "torch": torch.__version__},
     )
     return BenchResult(
         method=method.name,
@@ -392,8 +387,6 @@ def _gflops(method: Method, inputs: _Inputs) -> float:
     Convolutions and matrix products are linear in the pixel count, so one count (on the plain
     model, whose operators the counter knows) extrapolates to every image size.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     if not inputs.lrs:
         return 0.0
     first = inputs.lrs[0]

@@ -56,7 +56,7 @@ def _add_command(sub, name: str, help: str, configure, run) -> None:
 
 def _plugin_commands(taken: set[str]) -> list[object]:
     """Commands from the ``srzoo_register_commands`` hook, minus names srzoo's own commands use."""
-    from srzoo import _plugins
+    from srzoo.registry import loader as _plugins
 
     state = _plugins.state()
     commands = []
@@ -96,7 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
         try:
             configure = command.load("configure")  # type: ignore[attr-defined]
         except SrzooError as exc:  # a broken plugin command must not take the whole CLI down
-            from srzoo._plugins import PluginWarning
+            from srzoo.registry.loader import PluginWarning
 
             warnings.warn(f"{exc}; the command is not available", PluginWarning, stacklevel=2)
             continue

@@ -36,11 +36,11 @@ def recipe_with_settings(name: str | Path, items: Iterable[str], option: str = "
     Raises:
         SrzooError: an unknown recipe, or a setting that does not parse or validate (one line).
     """
-    from srzoo.api import get_recipe
+    from srzoo.recipe.core import get_recipe, recipe_with
 
     recipe = get_recipe(name)
     settings = parse_settings(items, recipe, option)
-    return recipe.with_overrides(settings) if settings else recipe
+    return recipe_with(name, settings)
 
 
 def parse_settings(items: Iterable[str], recipe: Recipe, option: str = "--set") -> dict[str, Any]:
@@ -62,7 +62,7 @@ def parse_settings(items: Iterable[str], recipe: Recipe, option: str = "--set") 
         SrzooError: one line naming the option, the key and the expected type.
     """
     from srzoo._annotations import accepts, describe
-    from srzoo._recipe_merge import FIXED_KEYS
+    from srzoo.recipe.overrides import FIXED_KEYS
 
     result: dict[str, Any] = {}
     for item in items:
@@ -106,9 +106,9 @@ def _bare_word(text: str, annotation: Any, accepts: Any) -> Any:
 
 def _target_annotation(recipe: Recipe, key: str) -> Any:
     """The annotation of what ``key`` sets, or ``None`` when srzoo cannot tell."""
-    from srzoo import recipe as recipe_module
     from srzoo._annotations import parameter_annotations
-    from srzoo.api import describe
+    from srzoo.recipe import Recipe
+    from srzoo.registry.components import describe
 
     head, _, rest = key.partition(".")
     node = next((n for n in recipe.nodes if n.name == head), None)
@@ -121,7 +121,7 @@ def _target_annotation(recipe: Recipe, key: str) -> Any:
             return None
         return parameter_annotations(factory).get(rest)
     parts = key.split(".")
-    cls: Any = recipe_module.Recipe
+    cls: Any = Recipe
     annotation: Any = None
     for part in parts:
         hints = _dataclass_hints(cls)
@@ -137,9 +137,8 @@ def _target_annotation(recipe: Recipe, key: str) -> Any:
 def _dataclass_hints(cls: Any) -> dict[str, Any] | None:
     if cls is None or not dataclasses.is_dataclass(cls):
         return None
-    from srzoo import recipe as recipe_module
 
-    return typing.get_type_hints(cls, vars(recipe_module))
+    return typing.get_type_hints(cls)  # resolved in the module that defines the class
 
 
 def parse_weights(items: Iterable[str]) -> dict[str, Path]:
@@ -160,7 +159,7 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
 
 def pick_device(name: str) -> Any:
     """``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:N`` as a ``torch.device``."""
-    from srzoo._devices import pick_device as pick
+    from srzoo.runtime.devices import pick_device as pick
 
     return pick(name, "--device")
 

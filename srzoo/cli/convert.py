@@ -45,7 +45,7 @@ def _check_out(out: Path, force: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     import srzoo
     from srzoo.errors import WeightsError
-    from srzoo.weights import load_weights, save_weights, sha256_of
+    from srzoo.model.weights import load_weights, save_weights, sha256_of
 
     out = Path(args.out)
     source = Path(args.source)

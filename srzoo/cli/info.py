@@ -14,11 +14,11 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from srzoo import _plugins
-from srzoo.component_info import ComponentInfo
 from srzoo.errors import SrzooError, UnknownNameError
 from srzoo.recipe import Recipe
-from srzoo.registry import KINDS, Entry
+from srzoo.registry import loader as _plugins
+from srzoo.registry.component_info import ComponentInfo
+from srzoo.registry.table import KINDS, Entry
 
 from ._console import console, err_console
 from ._options import add_set_option, recipe_with_settings
@@ -91,7 +91,7 @@ def _metadata_rows(entry: Entry) -> list[tuple[str, str]]:
 
 
 def _defaults(entry: Entry) -> dict[str, Any]:
-    from srzoo._graph import resolved_args
+    from srzoo.model.graph import resolved_args
 
     try:
         return resolved_args(entry.load(), {})
@@ -112,11 +112,8 @@ def _show_component(entry: Entry) -> None:
 
 
 def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str]) -> None:
-    from srzoo._graph import analyse
-    from srzoo.api import build
+    from srzoo.model.graph import analyse
 
-    if count:
-        from srzoo._profile import flops_per_output, padded_output_side, parameters_per_stage
     layout = analyse(recipe)
     table = Table(title=f"recipe {recipe.name}", title_justify="left", show_header=False)
     table.add_column(style="bold")
@@ -144,7 +141,9 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
         else f"{reach} LR pixels around each output pixel's LR position",
     )
     if recipe.pretrained is not None:
-        file = recipe.pretrained.path()
+        from srzoo.model.weights import shipped_path
+
+        file = shipped_path(recipe)
         card = file.with_suffix(".md")
         table.add_row(
             "shipped weights",
@@ -168,6 +167,13 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
             + (f", critics: {', '.join(c.name + '=' + c.component for c in t.critics)}" if t.critics else ""),
         )
     console.print(table)
+    _show_components(recipe, count)
+
+
+def _show_components(recipe: Recipe, count: bool) -> None:
+    """The nodes' table; with ``count``, the model is built and its parameters and FLOPs counted."""
+    from srzoo.api import build
+    from srzoo.model.profile import flops_per_output, padded_output_side, parameters_per_stage
 
     nodes = Table(title="components", title_justify="left")
     nodes.add_column("node", style="bold cyan")

@@ -8,10 +8,10 @@ import json
 from rich.markup import escape
 from rich.table import Table
 
-from srzoo import _plugins
 from srzoo.errors import SrzooError, UnknownNameError
 from srzoo.recipe import Recipe
-from srzoo.registry import KINDS, Entry
+from srzoo.registry import loader as _plugins
+from srzoo.registry.table import KINDS, Entry
 
 from ._console import console
 
@@ -36,7 +36,7 @@ def normalise_kind(kind: str) -> str:
 
 def _read_recipe(entry: Entry) -> Recipe | str:
     """The recipe behind a recipe entry, or the one-line reason it does not validate."""
-    from srzoo.api import get_recipe
+    from srzoo.recipe.core import get_recipe
 
     try:
         return get_recipe(entry.name)

@@ -8,7 +8,7 @@ import warnings
 from rich.markup import escape
 from rich.table import Table
 
-from srzoo import _plugins
+from srzoo.registry import loader as _plugins
 
 from ._console import console
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..api import get_recipe
+from ..recipe.core import get_recipe
 from ._console import console, err_console
 from ._options import add_device_option, add_set_option, parse_settings
 

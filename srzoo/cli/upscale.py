@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from srzoo.errors import SrzooError
 
@@ -177,8 +176,8 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    import srzoo
-    from srzoo.bench.methods import is_learned
+    from srzoo.inference.loading import load_for_inference
+    from srzoo.inference.upscaling import auto_tile, upscale_to_file
 
     items = _expand(args.inputs)
     targets = _targets(items, Path(args.out))
@@ -190,29 +189,24 @@ def run(args: argparse.Namespace) -> int:
         raise SrzooError("--bf16 runs on the fast path; drop --no-fast")
     device = pick_device(args.device)
     recipe = recipe_with_settings(args.model, args.overrides)
-    kwargs: dict[str, Any] = {}
     if args.weights is not None and args.pretrained:
         raise SrzooError("--weights and --pretrained: give one of them")
-    if args.weights is not None:
-        kwargs["weights"] = args.weights
-    elif args.pretrained:
-        kwargs["pretrained"] = True
-    model = srzoo.build(recipe, **kwargs).to(device)
+    loaded = load_for_inference(
+        recipe,
+        weights=args.weights,
+        pretrained=args.pretrained,
+        fast=not args.no_fast,
+        bf16=args.bf16,
+        device=device,
+    )
+    model, runner = loaded.model, loaded.runner
     name = model.recipe.name
-    if (
-        is_learned(model)
-        and "weights" not in kwargs
-        and "pretrained" not in kwargs
-        and not args.allow_untrained
-    ):
+    if not loaded.trained and not args.allow_untrained:
         raise SrzooError(
             f"{name} is a learned model and no weights were given: its output would be noise from random "
             "weights; pass --weights PATH (or --allow-untrained)"
         )
-    runner = model if args.no_fast else srzoo.optimize_for_inference(model, bf16=args.bf16)
     good, failures = _check_inputs(items)
-    from srzoo.upscaling import auto_tile, upscale_to_file
-
     if tile is None and good:
         tile = auto_tile(runner, device)
     written = 0

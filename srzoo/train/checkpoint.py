@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import _atomic
+from .._io import atomic as _atomic
 from ..errors import SrzooError
 
 __all__ = [

@@ -28,12 +28,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .. import api
-from .._devices import pick_device
-from .._graph import analyse
-from .._imageops import to_range
 from ..errors import InputError, RecipeError, SrzooError
 from ..model import SRModel
+from ..model.graph import analyse
+from ..model.imageops import to_range
 from ..recipe import Node, Optimizer, Recipe
+from ..runtime.devices import pick_device
 from ..weights import load_weights, save_weights
 from . import checkpoint as ckpt
 from .data import (

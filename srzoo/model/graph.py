@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from . import _plugins
-from .component_info import SAME_CHANNELS, ComponentInfo
-from .errors import RecipeError, SrzooError
-from .recipe import INPUT_NAME, MAX_INPUT_MULTIPLE, Recipe
+from ..errors import RecipeError, SrzooError
+from ..recipe.core import Recipe
+from ..recipe.schema import INPUT_NAME, MAX_INPUT_MULTIPLE
+from ..registry import loader as _plugins
+from ..registry.component_info import SAME_CHANNELS, ComponentInfo
 
 __all__ = ["GraphLayout", "NodeLayout", "analyse", "resolved_args"]
 
@@ -139,16 +140,31 @@ def analyse(recipe: Recipe) -> GraphLayout:
                 f"{MAX_INPUT_MULTIPLE} is usable); check its arguments (e.g. a U-Net's num_downs)"
             )
 
-        radius = meta("receptive_field")
-        reaches = [layout.reach for _, layout in inputs]
-        if radius is None or in_scale is None or any(r is None for r in reaches):
-            reach = None
-        else:
-            slack = 0 if in_scale.denominator == 1 and (factor is None or factor.denominator == 1) else 1
-            reach = max(reaches) + math.ceil(Fraction(radius) / in_scale) + slack  # type: ignore[type-var, operator]
+        reach = _reach(meta("receptive_field"), [layout.reach for _, layout in inputs], in_scale, factor)
         layouts[node.name] = NodeLayout(out_scale, out_channels, reach)
 
     output = layouts[recipe.output]
+    _check_output(recipe, output)
+    _check_critics(recipe, layouts, registry)
+    if blocked is not None and recipe.input_multiple is None:
+        raise RecipeError(
+            recipe.source, "input_multiple", f"cannot derive it: {blocked}; state input_multiple"
+        )
+    return GraphLayout(multiple, output.reach, layouts)
+
+
+def _reach(
+    radius: float | None, reaches: list[int | None], in_scale: Fraction | None, factor: Fraction | None
+) -> int | None:
+    """The LR radius a node's output depends on: its inputs' reach plus its own receptive field."""
+    if radius is None or in_scale is None or any(r is None for r in reaches):
+        return None
+    slack = 0 if in_scale.denominator == 1 and (factor is None or factor.denominator == 1) else 1
+    return max(reaches) + math.ceil(Fraction(radius) / in_scale) + slack  # type: ignore[type-var, operator]
+
+
+def _check_output(recipe: Recipe, output: NodeLayout) -> None:
+    """The output node must upscale by the recipe's ``scale`` and make RGB."""
     if output.scale is not None and output.scale != recipe.scale:
         raise RecipeError(
             recipe.source,
@@ -162,12 +178,6 @@ def analyse(recipe: Recipe) -> GraphLayout:
             "output",
             f"the output node {recipe.output!r} makes {output.channels} channels; the SR image is RGB (3)",
         )
-    _check_critics(recipe, layouts, registry)
-    if blocked is not None and recipe.input_multiple is None:
-        raise RecipeError(
-            recipe.source, "input_multiple", f"cannot derive it: {blocked}; state input_multiple"
-        )
-    return GraphLayout(multiple, output.reach, layouts)
 
 
 class _Component:

@@ -3,24 +3,25 @@
 Pillow encodes whole images only; ``srzoo upscale`` produces its output in horizontal bands of
 tiles, so it writes the PNG itself: 8-bit RGB or RGBA, each row with the ``Sub`` filter (each byte minus
 the byte of the same channel one pixel to the left), deflated by one streaming ``zlib`` compressor
-and emitted as one ``IDAT`` chunk per band. The file is written to a temporary name and renamed
-over the target after ``fsync``, so the target is never half-written.
+and emitted as one ``IDAT`` chunk per band. The file is written through `srzoo._io.atomic`, so the
+target is never half-written.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import struct
 import zlib
+from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 import numpy as np
 import torch
 
-from .errors import InputError
+from ..errors import InputError
+from .atomic import atomic_file
 
 __all__ = ["PNGBandWriter", "to_uint8_rows"]
 
@@ -53,7 +54,7 @@ class PNGBandWriter:
     Examples:
         >>> import pathlib, tempfile
         >>> import numpy as np
-        >>> from srzoo._png_stream import PNGBandWriter
+        >>> from srzoo._io.png_stream import PNGBandWriter
         >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.png"
         >>> with PNGBandWriter(target, width=4, height=3) as png:
         ...     png.write(np.zeros((2, 4, 3), np.uint8)); png.write(np.full((1, 4, 3), 255, np.uint8))
@@ -73,14 +74,13 @@ class PNGBandWriter:
         self.width, self.height = width, height
         self.rows = 0
         self._level = level
-        self._temporary = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-        self._handle = None
+        self._files = ExitStack()
+        self._handle: BinaryIO | None = None
         self._deflate = zlib.compressobj(level)
 
     def __enter__(self) -> Self:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self._handle = os.fdopen(fd, "wb")
+        self._handle = self._files.enter_context(atomic_file(self.path))
         colour_type = 2 if self.channels == 3 else 6  # 8-bit RGB or RGBA
         header = struct.pack(">IIBBBBB", self.width, self.height, 8, colour_type, 0, 0, 0)
         self._handle.write(_SIGNATURE + _chunk(b"IHDR", header))
@@ -108,16 +108,12 @@ class PNGBandWriter:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._handle is not None
-        try:
-            if kind is None:
+        if kind is None:
+            try:
                 if self.rows != self.height:
                     raise InputError(f"{self.path}: got {self.rows} of {self.height} rows")
                 self._handle.write(_chunk(b"IDAT", self._deflate.flush()) + _chunk(b"IEND", b""))
-                self._handle.flush()
-                os.fsync(self._handle.fileno())
-                self._handle.close()
-                os.replace(self._temporary, self.path)
-        finally:
-            if not self._handle.closed:
-                self._handle.close()
-            self._temporary.unlink(missing_ok=True)
+            except BaseException as error:  # the temporary file goes, the target stays as it was
+                self._files.__exit__(type(error), error, error.__traceback__)
+                raise
+        self._files.__exit__(kind, exc, tb)  # complete: fsync and rename into place

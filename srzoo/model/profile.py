@@ -6,9 +6,10 @@ import math
 from typing import TYPE_CHECKING
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 if TYPE_CHECKING:
-    from .model import SRModel
+    from .srmodel import SRModel
 
 
 def parameters_per_stage(model: SRModel) -> dict[str, int]:
@@ -17,7 +18,7 @@ def parameters_per_stage(model: SRModel) -> dict[str, int]:
 
 
 MAX_COUNTED_SIDE = 1024
-"""The largest padded output side [`flops_per_output`][srzoo._profile.flops_per_output] runs (memory)."""
+"""The largest padded output side [`flops_per_output`][srzoo.model.profile.flops_per_output] runs (memory)."""
 
 
 def padded_output_side(model: SRModel, output_side: int = 256) -> int:
@@ -35,8 +36,6 @@ def flops_per_output(model: SRModel, output_side: int = 256) -> int | None:
     ``None`` (not counted) when that padding makes the computed output wider than
     ``MAX_COUNTED_SIDE`` pixels.
     """
-    from torch.utils.flop_counter import FlopCounterMode
-
     if padded_output_side(model, output_side) > MAX_COUNTED_SIDE:
         return None
     side = max(1, math.ceil(output_side / model.scale))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["decode_png16", "png_header"]
 

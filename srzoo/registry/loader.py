@@ -2,7 +2,7 @@
 
 Every hook is called through pluggy, one plugin at a time (``PluginManager.subset_hook_caller``), so
 that a plugin that fails is isolated: its registrations are dropped, it is shown as broken by
-``srzoo plugins`` and a [`PluginWarning`][srzoo._plugins.PluginWarning] says why, and srzoo carries on.
+``srzoo plugins`` and a [`PluginWarning`][srzoo.registry.loader.PluginWarning] says why, and srzoo carries on.
 
 Isolated failures: anything a plugin raises at import or in a hook, including ``SystemExit`` and
 other ``BaseException`` subclasses; an unknown (e.g. misspelt) hook name (``pm.check_pending()``);
@@ -26,6 +26,7 @@ import os
 import re
 import signal
 import threading
+import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,10 +36,10 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .cli.commands import Command, CommandLine
-from .errors import SrzooError
-from .registry import KINDS, Entry, Registry, make_register
+from .. import hookspecs
+from ..errors import SrzooError
+from .commands import Command, CommandLine
+from .table import KINDS, Entry, Registry, make_register
 
 ENTRY_POINT_GROUP = "srzoo"
 LOAD_PLUGINS_ENV = "SRZOO_LOAD_PLUGINS"
@@ -58,6 +59,7 @@ _CHARTS_HOOK = "srzoo_register_charts"
 _COMMANDS_HOOK = "srzoo_register_commands"
 _HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _COMMANDS_HOOK)
 
+_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
@@ -126,7 +128,7 @@ class _InterruptWatch:
     """Tells a user's Ctrl-C from a ``KeyboardInterrupt`` that a plugin raises by itself.
 
     While active (main thread only), a SIGINT handler records the signal and then behaves as the
-    previous handler did. [`user_interrupted`][srzoo._plugins._InterruptWatch.user_interrupted] is true
+    previous handler did. [`user_interrupted`][srzoo.registry.loader._InterruptWatch.user_interrupted] is true
     after a real SIGINT, or always when the handler could not be installed.
     """
 
@@ -414,6 +416,18 @@ def state() -> _State:
 def registry() -> Registry:
     """The registry, filled by every plugin (loaded on first call)."""
     return state().registry
+
+
+def plugin_modules() -> list[str]:
+    """The modules of the working plugins: entry points' modules and modules registered at run time."""
+    loaded = state()
+    names = [
+        info.value.partition(":")[0]
+        for info in loaded.plugins.values()
+        if info.error is None and _MODULE.fullmatch(info.value.partition(":")[0])
+    ]
+    names += [plugin.__name__ for name, plugin in _extra if isinstance(plugin, types.ModuleType)]
+    return names
 
 
 def register_plugin(plugin: Any, name: str | None = None) -> str:

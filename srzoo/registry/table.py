@@ -1,20 +1,20 @@
 """One table of registered components per kind, filled by plugins.
 
 The tables are filled lazily: the first lookup loads every plugin of the ``srzoo`` entry-point group
-once (see `srzoo._plugins`). Factories registered as ``"module:attribute"`` strings are imported
+once (see `srzoo.registry.loader`). Factories registered as ``"module:attribute"`` strings are imported
 only when the component is first built.
 """
 
 from __future__ import annotations
 
-import importlib
+import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..errors import DuplicateNameError, SrzooError, UnknownNameError
 from .component_info import ComponentInfo
-from .errors import DuplicateNameError, SrzooError, UnknownNameError
 
 __all__ = ["KINDS", "Entry", "Registry"]
 
@@ -61,20 +61,16 @@ class Entry:
                 f"{self.kind} {self.name!r} from plugin {self.plugin!r} has the factory {target!r}; "
                 "expected 'package.module:attribute'"
             )
-        return _resolve_reference(target, f"{self.kind} {self.name!r} from plugin {self.plugin!r}")
+        return resolve_reference(target, f"{self.kind} {self.name!r} from plugin {self.plugin!r}")
 
 
-def _resolve_reference(reference: str, owner: str) -> Any:
-    """Import ``"package.module:attr.path"``; ``owner`` (e.g. ``"generator 'unet' from plugin 'x'"``)
-    starts the one-line [`SrzooError`][srzoo.SrzooError] raised when it does not import."""
-    module_name, _, attribute = reference.partition(":")
+def resolve_reference(reference: str, owner: str) -> Any:
+    """Import ``"package.module:attr.path"`` (`pkgutil.resolve_name`); ``owner`` (e.g. ``"generator
+    'unet' from plugin 'x'"``) starts the one-line [`SrzooError`][srzoo.SrzooError] raised when it does not import."""
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
+        return pkgutil.resolve_name(reference)
+    except (ImportError, AttributeError, ValueError) as exc:
         raise SrzooError(f"{owner} could not load {reference!r}: {type(exc).__name__}: {exc}") from exc
-    return obj
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ from collections.abc import Callable, Iterator, Mapping
 import torch
 from torch import nn
 
-from ._graph import GraphLayout, analyse
-from ._imageops import from_range, pad_to_multiple, to_range
-from .checks import check_image_batch, check_unit_range
-from .errors import InputError, RecipeError
-from .recipe import INPUT_NAME, Recipe
+from ..checks import check_image_batch, check_unit_range
+from ..errors import InputError, RecipeError
+from ..recipe.core import Recipe
+from ..recipe.schema import INPUT_NAME
+from .graph import GraphLayout, analyse
+from .imageops import from_range, pad_to_multiple, to_range
+from .tiling import exact_bands
 
 __all__ = ["SRModel"]
 
@@ -196,9 +198,7 @@ class SRModel(nn.Module):
             yield top, band.to(lr.dtype)
 
     def _tile_context(self, tile_overlap: int | None) -> int | None:
-        from .tiling import receptive_field
-
-        radius = receptive_field(self)
+        radius = None if self.receptive_field is None else int(self.receptive_field)
         if radius is None or tile_overlap is None:
             return radius
         if isinstance(tile_overlap, bool) or not isinstance(tile_overlap, int) or tile_overlap < radius:
@@ -209,8 +209,6 @@ class SRModel(nn.Module):
         return tile_overlap
 
     def _exact_bands(self, x: torch.Tensor, tile: int, radius: int) -> Iterator[tuple[int, torch.Tensor]]:
-        from .tiling import exact_bands
-
         return exact_bands(
             lambda piece: self._forward_whole(piece)["sr"], x, self.scale, tile, radius, self.recipe.name
         )
