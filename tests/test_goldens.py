@@ -16,7 +16,8 @@ from typing import Any
 import make_goldens as goldens
 import numpy as np
 import pytest
-import torch
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # as the goldens were recorded
 
 GOLDEN = json.loads(goldens.GOLDENS.read_text("utf-8"))
 RECIPES = sorted(GOLDEN["recipes"])
@@ -47,15 +48,6 @@ def assert_close(actual: Any, expected: Any, rel: float, abs_: float, where: str
         )
     else:
         assert actual == expected, f"{where}: {actual!r} != {expected!r}"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The goldens were recorded on one thread (and tiny models run faster on one on a busy box)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_every_builtin_recipe_has_goldens():
