@@ -40,6 +40,18 @@ def data_dir(shared_dir: Path) -> Path:
     return shared_dir / "data"
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One intra-op thread for a module: on a busy 2-core box, two threads are many times slower for
+    tiny nets (use with ``pytestmark = pytest.mark.usefixtures("one_thread")``)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def throwaway_plugin():
     """Register plugin objects for one test: ``name = throwaway_plugin(obj, "name")``."""

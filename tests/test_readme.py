@@ -22,6 +22,7 @@ def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
     assert "mkdocs build --strict" in ci
     assert "ruff check ." in ci and "ruff format --check ." in ci
     assert '"$status" -eq 5' in ci  # pytest's "no tests" must fail CI
+    assert "\n.ci/wheel_smoke.sh\n" in ci  # the installed wheel, not only the editable checkout
 
 
 def test_every_docs_page_in_the_nav_exists():

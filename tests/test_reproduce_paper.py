@@ -179,7 +179,7 @@ def test_length_compresses_the_learning_rate_schedule() -> None:
         steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=1.0
     )
     plan.steps = 20 * 400 + 7
-    length, overrides = script._length(stagegan, plan)
+    length, overrides = script.run_length(stagegan, plan)
     assert length == {"epochs": 20} and plan.steps == 8000
     assert overrides == {"train.schedule.constant_epochs": 10, "train.schedule.decay_epochs": 10}
     lapsrn = script.Model("lapsrn-x4", "lapsrn-x4")
@@ -187,6 +187,6 @@ def test_length_compresses_the_learning_rate_schedule() -> None:
         steps_per_epoch=7, reference_steps=1400, batch_size=64, patch_size=128, step_seconds=1.0
     )
     plan.steps = 700
-    assert script._length(lapsrn, plan) == ({"epochs": 100}, {"train.schedule.step_epochs": 25})
+    assert script.run_length(lapsrn, plan) == ({"epochs": 100}, {"train.schedule.step_epochs": 25})
     plan.steps = 10  # under two epochs: steps, the schedule as it is
-    assert script._length(lapsrn, plan) == ({"max_steps": 10}, {})
+    assert script.run_length(lapsrn, plan) == ({"max_steps": 10}, {})

@@ -1,0 +1,204 @@
+"""The command line: options, then plan, train, bench and write the files."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import srzoo
+from srzoo.bench.figures import write_figures
+from srzoo.errors import InputError, SrzooError
+
+from . import __doc__ as package_doc
+from .figures import loss_curves, stage_strips
+from .models import SMOKE_STEPS, SMOKE_TEST_IMAGES, Model, models
+from .plan import (
+    DEFAULT_BUDGET_MINUTES,
+    PLAN_FILE,
+    REFERENCE_EPOCHS,
+    Plan,
+    allocate,
+    as_json,
+    finished_plan,
+    run_length,
+)
+from .report import atomic_write, markdown, table_rows
+from .runs import CURVE_POINTS, measure, trainer_options
+from .scoring import bench_all
+from .verdicts import verdicts
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=package_doc.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="Facades root holding train/ and test/")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the (at most 8) result files")
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        help=f"training time for all models (default {DEFAULT_BUDGET_MINUTES:g}; with --smoke: 3 steps each)",
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny widths, a few steps, a few test images")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        default="auto",
+        help="training precision (autocast); auto: bf16 for Stage-GAN, fp32 for the baselines",
+    )
+    parser.add_argument("--vgg19", type=Path, help="local VGG19 weights for SRGAN's perceptual loss")
+    parser.add_argument("--limit", type=int, help="bench only the first N test images")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        help="keep every run folder here (recipe.toml, model.safetensors, metrics.jsonl) and reuse the "
+        "finished ones (default: a temporary folder, removed at the end)",
+    )
+    args = parser.parse_args(argv)
+    for split in ("train", "test"):
+        if not (args.data / split).is_dir():
+            parser.error(f"--data {args.data}: no {split}/ folder; pass the Facades root (train/ and test/)")
+    if args.vgg19 is not None and not args.vgg19.is_file():
+        parser.error(f"--vgg19 {args.vgg19}: no such file")
+    if args.budget_minutes is not None and args.budget_minutes <= 0:
+        parser.error("--budget-minutes must be positive")
+    if args.budget_minutes is None and not args.smoke:
+        args.budget_minutes = DEFAULT_BUDGET_MINUTES
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    args.bench_device = args.device
+    if args.smoke and args.limit is None:
+        args.limit = SMOKE_TEST_IMAGES
+    return args
+
+
+def plan_runs(
+    todo: list[Model], runs: Path, args: argparse.Namespace, scratch: Path, started: float
+) -> tuple[dict[str, Plan], set[str]]:
+    """Each model's plan: a finished run's kept in ``runs`` (reused), else timed now and given its
+    share of the budget (or ``SMOKE_STEPS`` with ``--smoke`` alone). Returns the plans and the
+    labels of the reused runs."""
+    plans = {m.label: plan for m in todo if (plan := finished_plan(runs / m.label, m)) is not None}
+    reused = set(plans)
+    reused_seconds = sum(plan.wall_seconds for plan in plans.values())
+    for label in plans:  # only the reused ones so far, in table order
+        print(f"reusing the finished run {runs / label}", file=sys.stderr, flush=True)
+    fresh: list[Plan] = []
+    for model in todo:
+        if model.label not in reused:
+            print(f"timing {model.label} ...", file=sys.stderr, flush=True)
+            plans[model.label] = measure(model, args, scratch)
+            fresh.append(plans[model.label])
+    if args.budget_minutes is None:  # --smoke alone: a fixed few steps
+        for plan in fresh:
+            plan.steps = SMOKE_STEPS
+            plan.epochs = SMOKE_STEPS / plan.steps_per_epoch
+    else:
+        spent = time.perf_counter() - started + reused_seconds
+        allocate(fresh, max(0.0, args.budget_minutes * 60 - spent))
+    for label, plan in plans.items():
+        print(
+            f"plan {label}: {plan.steps} steps of {plan.step_seconds:.2f} s, "
+            f"{100 * plan.steps / plan.reference_steps:.3g}% of the reference",
+            file=sys.stderr,
+            flush=True,
+        )
+    return plans, reused
+
+
+def train_run(
+    model: Model, plan: Plan, run: Path, args: argparse.Namespace, trained: dict[str, tuple[Model, Path]]
+) -> None:
+    """Train ``model`` for its ``plan`` into ``run`` (weights, metrics, recipe) and mark it finished
+    with ``plan.json``; ``trained`` holds the earlier runs (SRGAN starts from SRResNet's weights)."""
+    shutil.rmtree(run, ignore_errors=True)  # an unfinished run of an earlier attempt
+    fixed = args.budget_minutes is None
+    length, schedule = ({"max_steps": plan.steps}, {}) if fixed else run_length(model, plan)
+    print(f"training {model.label}: {length} ...", file=sys.stderr, flush=True)
+    tick = time.perf_counter()
+    options = trainer_options(model, args, run)
+    options["overrides"] = {**model.overrides, **schedule}
+    options["log_every"] = max(1, plan.steps // CURVE_POINTS)
+    if model.init_from is not None:
+        options["init_from"] = trained[model.init_from][1] / "model.safetensors"
+    result = srzoo.train(model.recipe, args.data / "train", run, keep=1, **length, **options)
+    plan.wall_seconds = time.perf_counter() - tick
+    plan.overrides = as_json(model.overrides)
+    if result.weights is None:
+        raise SrzooError(f"{model.label}: training stopped before the end; no weights to bench")
+    shutil.rmtree(run / "checkpoints", ignore_errors=True)  # Stage-GAN's are ~2 GB each
+    atomic_write(run / PLAN_FILE, (json.dumps(dataclasses.asdict(plan), indent=1) + "\n").encode())
+
+
+def write_results(
+    trained: dict[str, tuple[Model, Path]],
+    plans: dict[str, Plan],
+    args: argparse.Namespace,
+    scratch: Path,
+    started: float,
+    flush_denormal: bool,
+) -> dict[str, Any]:
+    """Bench every run, then write the figures, table.json and table.md into ``--out``."""
+    print("benchmarking ...", file=sys.stderr, flush=True)
+    results = bench_all(trained, args, scratch, args.limit)
+    by_label = {r.method: r for r in results}
+    document = {
+        "paper": srzoo.get_recipe("stagegan-x8").paper,
+        "smoke": args.smoke,
+        "device": args.device,
+        "flush_denormal": flush_denormal,
+        "budget_minutes": args.budget_minutes,
+        "images": results[0].images,
+        "protocol": results[0].protocol.as_dict(),
+        "reference_epochs": REFERENCE_EPOCHS,
+        "table": table_rows(results, trained, plans),
+        "verdicts": verdicts(by_label, plans),
+    }
+    figures = scratch / "figures"
+    grids = [r for r in results if not r.method.endswith("(Stage-1)")]
+    for path in write_figures(grids, figures):
+        shutil.copyfile(path, args.out / path.name)
+    stage_strips(trained, args, args.out)
+    loss_curves(trained, args.out)
+    document["total_wall_seconds"] = round(time.perf_counter() - started, 1)
+    atomic_write(args.out / "table.json", (json.dumps(document, indent=1) + "\n").encode())
+    atomic_write(args.out / "table.md", markdown(document).encode())
+    return document
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Subnormal floats make CPU kernels up to ~50x slower (SRResNet's step went from 0.02 s to 1.2 s
+    # after a few updates on the 2-core box); flushing them to zero keeps the timed steps honest.
+    flush_denormal = torch.set_flush_denormal(True)
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="srzoo-repro-"))
+    try:
+        todo = models(args.smoke, args.vgg19)
+        runs = args.runs if args.runs is not None else scratch
+        runs.mkdir(parents=True, exist_ok=True)
+        plans, reused = plan_runs(todo, runs, args, scratch, started)
+        trained: dict[str, tuple[Model, Path]] = {}
+        for model in todo:
+            if model.label not in reused:
+                train_run(model, plans[model.label], runs / model.label, args, trained)
+            trained[model.label] = (model, runs / model.label)
+        document = write_results(trained, plans, args, scratch, started, flush_denormal)
+        print(markdown(document))
+        print(f"done in {document['total_wall_seconds']:.0f} s; files in {args.out}", file=sys.stderr)
+        return 0
+    except (SrzooError, InputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

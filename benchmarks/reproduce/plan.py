@@ -1,0 +1,146 @@
+"""The schedule each model runs: the reference, the time budget split between models, and a run's length."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import srzoo
+
+from .models import Model
+
+DEFAULT_BUDGET_MINUTES = 120.0
+
+
+REFERENCE_EPOCHS = 200
+"""The paper's Facades schedule (§3.1: 100 epochs at lr 2e-4, 100 decaying linearly to 0).
+
+The baselines' own papers train on other sets and give no Facades schedule; they get the same 200
+epochs over the same 400 images, at their own papers' batch size, patch size, optimiser and lr.
+"""
+
+
+@dataclasses.dataclass
+class Plan:
+    """The schedule one model actually runs (recorded in the table)."""
+
+    steps_per_epoch: int
+    reference_steps: int
+    batch_size: int
+    patch_size: int | None
+    step_seconds: float
+    fraction: float = 1.0
+    steps: int = 0
+    epochs: float = 0.0
+    lr_scale: float = 1.0
+    schedule_epochs_scale: float = 1.0
+    wall_seconds: float = 0.0
+    device: str = ""
+    precision: str = "fp32"
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The model's recipe overrides the run used (a finished run is reused only with the same)."""
+
+    @property
+    def reduced(self) -> bool:
+        return self.steps < self.reference_steps
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "steps": self.steps,
+            "epochs": round(self.epochs, 3),
+            "reference_epochs": REFERENCE_EPOCHS,
+            "reference_steps": self.reference_steps,
+            "fraction_of_reference": round(self.steps / self.reference_steps, 5),
+            "batch_size": self.batch_size,
+            "patch_size": self.patch_size,
+            "lr_scale": self.lr_scale,
+            "lr_schedule_epochs_scale": round(self.schedule_epochs_scale, 5),
+            "measured_step_seconds": round(self.step_seconds, 4),
+            "wall_seconds": round(self.wall_seconds, 1),
+            "device": self.device,
+            "precision": self.precision,
+            "reduced": self.reduced,
+        }
+
+
+PLAN_FILE = "plan.json"
+"""Written into a run folder when its training has finished: the schedule it ran (a ``Plan``)."""
+
+
+def finished_plan(run: Path, model: Model) -> Plan | None:
+    """The plan of ``model``'s finished run kept in ``run`` by an earlier ``--runs`` attempt with the
+    same recipe overrides (a ``--smoke`` run is not reused by a full one), else ``None``."""
+    try:
+        data = json.loads((run / PLAN_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not (run / "model.safetensors").is_file() or not isinstance(data, dict):
+        return None
+    try:
+        plan = Plan(**data)
+    except TypeError:  # written by another version of this script
+        return None
+    return plan if plan.overrides == as_json(model.overrides) else None
+
+
+def as_json(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` as they read back from ``plan.json`` (tuples become lists)."""
+    return json.loads(json.dumps(overrides))
+
+
+def allocate(plans: Sequence[Plan], budget_seconds: float) -> None:
+    """Split the budget into equal shares of training time, each capped at the model's reference schedule.
+
+    The common time ``T`` solves ``Σ min(T, c_m · S_m) = budget``: a model whose whole reference
+    schedule ``S_m`` costs less than ``T`` (a cheap baseline) runs all of it and the time it leaves
+    goes to the others, which run ``T / c_m`` steps. Sets each plan's ``steps``, ``epochs`` and
+    ``fraction``.
+    """
+    remaining = budget_seconds
+    open_plans = sorted(plans, key=lambda p: p.step_seconds * p.reference_steps)
+    share = math.inf
+    while open_plans:
+        share = remaining / len(open_plans)
+        cheapest = open_plans[0]
+        if share < cheapest.step_seconds * cheapest.reference_steps:
+            break
+        remaining -= cheapest.step_seconds * cheapest.reference_steps
+        open_plans.pop(0)
+    still_open = {id(p) for p in open_plans}
+    for p in plans:
+        steps = p.reference_steps
+        if id(p) in still_open and p.step_seconds > 0:
+            steps = min(steps, int(share / p.step_seconds))
+        p.steps = max(1, steps)
+        p.fraction = p.steps / p.reference_steps
+        p.epochs = p.steps / p.steps_per_epoch
+
+
+def run_length(model: Model, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Trainer options and schedule overrides for ``plan`` (epochs when at least two, else steps)."""
+    recipe = srzoo.get_recipe(model.recipe).with_overrides(model.overrides)
+    assert recipe.train is not None
+    if plan.steps >= 2 * plan.steps_per_epoch:
+        epochs = plan.steps // plan.steps_per_epoch
+        plan.steps = epochs * plan.steps_per_epoch
+        plan.epochs = float(epochs)
+        plan.schedule_epochs_scale = epochs / REFERENCE_EPOCHS
+        overrides: dict[str, Any] = {}
+        schedule = recipe.train.schedule
+        if schedule is not None and schedule.name == "linear-decay":
+            constant = max(1, round(schedule.constant_epochs * plan.schedule_epochs_scale))
+            overrides["train.schedule.constant_epochs"] = min(constant, epochs - 1)
+            overrides["train.schedule.decay_epochs"] = max(
+                1, epochs - overrides["train.schedule.constant_epochs"]
+            )
+        elif schedule is not None and schedule.name == "step":
+            overrides["train.schedule.step_epochs"] = max(
+                1, round(schedule.step_epochs * plan.schedule_epochs_scale)
+            )
+        return {"epochs": epochs}, overrides
+    plan.schedule_epochs_scale = 1.0
+    return {"max_steps": plan.steps}, {}
