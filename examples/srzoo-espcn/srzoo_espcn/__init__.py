@@ -1,4 +1,6 @@
-"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a recipe in about 25 lines."""
+"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a trainable recipe."""
+
+from importlib.resources import files
 
 import srzoo
 from torch import nn
@@ -29,6 +31,4 @@ def srzoo_register_generators(register):
 
 @srzoo.hookimpl
 def srzoo_register_recipes(register):
-    register("espcn-x3", {"name": "espcn-x3", "scale": 3, "description": "ESPCN x3 (example plugin)",
-                          "paper": "Shi et al., CVPR 2016", "license": "MIT",
-                          "nodes": [{"name": "sr", "generator": "espcn", "args": {"scale": 3}}]})
+    register("espcn-x3", str(files(__name__) / "espcn-x3.toml"))  # the graph and its [train] table
