@@ -23,12 +23,17 @@ class ESPCN(nn.Module):
 
 @srzoo.hookimpl
 def srzoo_register_generators(register):
-    register("espcn", ESPCN, paper="Shi et al., CVPR 2016", license="MIT", scales=[2, 3, 4],
-             upscale=lambda args: args["scale"], receptive_field=4,  # 5x5 + 3x3 + 3x3 convs
-             in_channels=lambda args: args["channels"], out_channels=lambda args: args["channels"],
-             examples=srzoo.Examples(args={"scale": 2}, input=(1, 3, 9, 7)))
+    register(
+        "espcn", ESPCN, paper="Shi et al., CVPR 2016", license="MIT",
+        scales=[2, 3, 4], upscale=lambda args: args["scale"],
+        receptive_field=4,  # 5x5 + 3x3 + 3x3 convs
+        in_channels=lambda args: args["channels"],
+        out_channels=lambda args: args["channels"],
+        examples=srzoo.Examples(args={"scale": 2}, input=(1, 3, 9, 7)),
+    )
 
 
 @srzoo.hookimpl
 def srzoo_register_recipes(register):
-    register("espcn-x3", str(files(__name__) / "espcn-x3.toml"))  # the graph and its [train] table
+    # the recipe file: the graph and its [train] table
+    register("espcn-x3", str(files(__name__) / "espcn-x3.toml"))
