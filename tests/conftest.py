@@ -15,6 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SRZOO_SHARED", REPO.parent / "shared"))
+GPU_REASON = "needs a CUDA device"
 SHARED_HOW = "set SRZOO_SHARED=/path/to/shared (the folder holding data/ and weights/) or put it at ../shared"
 
 
@@ -25,7 +26,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         has_cuda = torch.cuda.is_available()
     except ImportError:  # pragma: no cover - torch is a dependency
         has_cuda = False
-    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    skip_gpu = pytest.mark.skip(reason=GPU_REASON)
     skip_shared = pytest.mark.skip(reason=f"needs the shared data at {SHARED}")
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
@@ -41,15 +42,15 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(report.longrepr)
 
 
-def _is_data_test(report: pytest.TestReport) -> bool:
-    return "shared_data" in report.keywords or str(SHARED) in _skip_reason(report)
-
-
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """One section saying how many data and GPU tests were skipped, why, and how to run them."""
-    skipped = [r for r in terminalreporter.stats.get("skipped", []) if isinstance(r, pytest.TestReport)]
-    data = Counter(_skip_reason(r) for r in skipped if _is_data_test(r))
-    gpu = sum(1 for r in skipped if "gpu" in r.keywords and not _is_data_test(r))
+    """One section saying how many tests were skipped for want of the shared data (and why, and how
+    to give it) or of a GPU. Skips are counted by their reason, not their marker: a data test that
+    was skipped for want of a GPU counts as a GPU skip."""
+    reasons = [
+        _skip_reason(r) for r in terminalreporter.stats.get("skipped", []) if isinstance(r, pytest.TestReport)
+    ]
+    data = Counter(reason for reason in reasons if str(SHARED) in reason)
+    gpu = sum(1 for reason in reasons if reason == GPU_REASON)
     if not data and not gpu:
         return
     terminalreporter.section("skipped data and GPU tests")

@@ -99,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
         if kind == "recipe":
             table.add_column("weights", no_wrap=True)
         table.add_column("description")
+        shipped = {entry.name for entry in entries if _ships_weights(entry)} if kind == "recipe" else set()
         for entry in entries:
-            weights = ["[green]shipped[/]" if _ships_weights(entry) else ""] if kind == "recipe" else []
+            weights = ["[green]shipped[/]" if entry.name in shipped else ""] if kind == "recipe" else []
             table.add_row(escape(entry.name), escape(entry.plugin), *weights, _summary(entry))
         console.print(table)
-        if kind == "recipe" and any(_ships_weights(entry) for entry in entries):
+        if shipped:
             console.print(
                 "[dim]shipped: srzoo has weights for it (srzoo.build(NAME, pretrained=True), "
                 "--pretrained); srzoo info NAME shows their model card[/]"
