@@ -35,8 +35,9 @@ def build(
         weights: a ``.safetensors`` file saved from this recipe's model, or a file a registered
             converter reads (e.g. the LapSRN authors' ``.mat``). Pickle files (``.pt``) are refused.
         pretrained: load the weights srzoo ships for the recipe, declared by its ``pretrained``
-            table ([`Pretrained`][srzoo.recipe.Pretrained]; their sha256 is checked first). No
-            built-in recipe ships weights yet. Not together with ``weights``.
+            table ([`Pretrained`][srzoo.recipe.Pretrained]; their sha256 is checked first), e.g.
+            SRCNN's and LapSRN's ×4 and ×8, which srzoo trained on CMP Facades (``srzoo list
+            recipe`` marks them). Not together with ``weights``.
         **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides],
             e.g. ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 

@@ -1,14 +1,22 @@
-"""Shared fixtures: paths to ../shared, GPU skipping, throwaway plugins."""
+"""Shared fixtures: paths to ../shared, GPU skipping, throwaway plugins, a summary of the skips.
+
+The data tests read the shared folder (``data/`` with Facades, Set5, Set14, B100 and ``weights/``):
+``$SRZOO_SHARED`` when set, else ``../shared`` beside the repository. Without it they are skipped,
+and the terminal summary says how many and how to give them the data.
+"""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SRZOO_SHARED", REPO.parent / "shared"))
+GPU_REASON = "needs a CUDA device"
+SHARED_HOW = "set SRZOO_SHARED=/path/to/shared (the folder holding data/ and weights/) or put it at ../shared"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -18,13 +26,41 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         has_cuda = torch.cuda.is_available()
     except ImportError:  # pragma: no cover - torch is a dependency
         has_cuda = False
-    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    skip_gpu = pytest.mark.skip(reason=GPU_REASON)
     skip_shared = pytest.mark.skip(reason=f"needs the shared data at {SHARED}")
     for item in items:
         if "gpu" in item.keywords and not has_cuda:
             item.add_marker(skip_gpu)
         if "shared_data" in item.keywords and not SHARED.is_dir():
             item.add_marker(skip_shared)
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    """The reason a skipped test gave (``longrepr`` is ``(path, line, "Skipped: reason")``)."""
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One section saying how many tests were skipped for want of the shared data (and why, and how
+    to give it) or of a GPU. Skips are counted by their reason, not their marker: a data test that
+    was skipped for want of a GPU counts as a GPU skip."""
+    reasons = [
+        _skip_reason(r) for r in terminalreporter.stats.get("skipped", []) if isinstance(r, pytest.TestReport)
+    ]
+    data = Counter(reason for reason in reasons if str(SHARED) in reason)
+    gpu = sum(1 for reason in reasons if reason == GPU_REASON)
+    if not data and not gpu:
+        return
+    terminalreporter.section("skipped data and GPU tests")
+    if data:
+        total = sum(data.values())
+        terminalreporter.write_line(f"{total} data test{'s' * (total != 1)} skipped; {SHARED_HOW}:")
+        for reason, count in data.most_common():
+            terminalreporter.write_line(f"  {count:4d} × {reason}")
+    if gpu:
+        terminalreporter.write_line(f"{gpu} GPU test{'s' * (gpu != 1)} skipped: no CUDA device")
 
 
 @pytest.fixture(scope="session")

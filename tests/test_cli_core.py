@@ -35,6 +35,22 @@ def test_list_and_json(capsys):
     ].items()
 
 
+def test_list_marks_the_recipes_that_ship_weights(capsys):
+    import srzoo
+
+    shipped = {name for name in srzoo.list_models() if srzoo.get_recipe(name).pretrained is not None}
+    assert {"srcnn-x4", "lapsrn-x8"} <= shipped and "bicubic-x4" not in shipped
+    assert main(["list", "recipe", "--json"]) == 0
+    recipes = json.loads(capsys.readouterr().out)["recipe"]
+    assert {r["name"] for r in recipes if r["pretrained"]} == shipped
+    assert main(["list", "recipe"]) == 0
+    rows = {line.split("│")[1].strip(): line.split("│")[3].strip() for line in capsys.readouterr().out.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()}  # fmt: skip
+    assert {name for name, weights in rows.items() if weights == "shipped"} == shipped
+    assert main(["list", "generator", "--json"]) == 0
+    assert "pretrained" not in json.loads(capsys.readouterr().out)["generator"][0]
+
+
 def test_unknown_kind_and_name_give_one_line_and_exit_2():
     result = _srzoo("list", "modelz")
     assert result.returncode == 2

@@ -1,4 +1,4 @@
-"""``srzoo list [KIND]``: what the installed plugins register."""
+"""``srzoo list [KIND]``: what the installed plugins register; recipes say which ship weights."""
 
 from __future__ import annotations
 
@@ -52,6 +52,13 @@ def _description(entry: Entry) -> str:
     return f"invalid: {recipe}" if isinstance(recipe, str) else recipe.description
 
 
+def _ships_weights(entry: Entry) -> bool:
+    """Whether a recipe declares weights that come with it (its ``pretrained`` table), which
+    ``srzoo.build(name, pretrained=True)`` and ``--pretrained`` load."""
+    recipe = _read_recipe(entry)
+    return not isinstance(recipe, str) and recipe.pretrained is not None
+
+
 def _summary(entry: Entry) -> str:
     """The table cell (rich markup): recipes also show their scale, invalid ones in red."""
     if entry.kind != "recipe":
@@ -69,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         document = {
             kind: [
                 {"name": e.name, "plugin": e.plugin, "description": _description(e)}
+                | ({"pretrained": _ships_weights(e)} if kind == "recipe" else {})
                 for e in registry.entries(kind)
             ]
             for kind in kinds
@@ -88,10 +96,19 @@ def run(args: argparse.Namespace) -> int:
         table = Table(title=f"{plural} ({len(entries)})", title_justify="left", expand=False)
         table.add_column("name", style="bold cyan", no_wrap=True)
         table.add_column("plugin", style="dim")
+        if kind == "recipe":
+            table.add_column("weights", no_wrap=True)
         table.add_column("description")
+        shipped = {entry.name for entry in entries if _ships_weights(entry)} if kind == "recipe" else set()
         for entry in entries:
-            table.add_row(escape(entry.name), escape(entry.plugin), _summary(entry))
+            weights = ["[green]shipped[/]" if entry.name in shipped else ""] if kind == "recipe" else []
+            table.add_row(escape(entry.name), escape(entry.plugin), *weights, _summary(entry))
         console.print(table)
+        if shipped:
+            console.print(
+                "[dim]shipped: srzoo has weights for it (srzoo.build(NAME, pretrained=True), "
+                "--pretrained); srzoo info NAME shows their model card[/]"
+            )
         _print_hidden(hidden.get(kind, []))
     return 0
 

@@ -51,7 +51,7 @@ class Recipe:
         train: the paper's training settings, or ``None``.
         published: values papers report for this recipe (``srzoo bench`` shows the gap).
         pretrained: the weights srzoo ships for this recipe ([`Pretrained`][srzoo.recipe.Pretrained]),
-            or ``None`` (no recipe ships weights yet).
+            or ``None`` (most recipes: srzoo ships only small models it trained itself).
         source: where the recipe came from (a file path), for error messages; not part of equality.
     """
 

@@ -1,4 +1,6 @@
-"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a recipe in about 25 lines."""
+"""ESPCN (Shi et al., CVPR 2016) as an srzoo plugin: a generator and a trainable recipe."""
+
+from importlib.resources import files
 
 import srzoo
 from torch import nn
@@ -21,14 +23,17 @@ class ESPCN(nn.Module):
 
 @srzoo.hookimpl
 def srzoo_register_generators(register):
-    register("espcn", ESPCN, paper="Shi et al., CVPR 2016", license="MIT", scales=[2, 3, 4],
-             upscale=lambda args: args["scale"], receptive_field=4,  # 5x5 + 3x3 + 3x3 convs
-             in_channels=lambda args: args["channels"], out_channels=lambda args: args["channels"],
-             examples=srzoo.Examples(args={"scale": 2}, input=(1, 3, 9, 7)))
+    register(
+        "espcn", ESPCN, paper="Shi et al., CVPR 2016", license="MIT",
+        scales=[2, 3, 4], upscale=lambda args: args["scale"],
+        receptive_field=4,  # 5x5 + 3x3 + 3x3 convs
+        in_channels=lambda args: args["channels"],
+        out_channels=lambda args: args["channels"],
+        examples=srzoo.Examples(args={"scale": 2}, input=(1, 3, 9, 7)),
+    )
 
 
 @srzoo.hookimpl
 def srzoo_register_recipes(register):
-    register("espcn-x3", {"name": "espcn-x3", "scale": 3, "description": "ESPCN x3 (example plugin)",
-                          "paper": "Shi et al., CVPR 2016", "license": "MIT",
-                          "nodes": [{"name": "sr", "generator": "espcn", "args": {"scale": 3}}]})
+    # the recipe file: the graph and its [train] table
+    register("espcn-x3", str(files(__name__) / "espcn-x3.toml"))
