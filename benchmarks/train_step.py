@@ -10,9 +10,15 @@ the same networks, losses and batch (``Trainer.train_step`` on a prepared device
     python benchmarks/train_step.py                  # widths 16 (default), fp32 and bf16
     python benchmarks/train_step.py --width 64       # the paper's widths (~2 s per step here)
     python benchmarks/train_step.py --rounds 3 --width 4 --scale 4   # a quick smoke run
+    python benchmarks/train_step.py --fast           # plain fp32 loop vs the engine's fast CPU settings
 
 Rounds alternate between the two variants so that a busy machine slows both alike; the script prints
 the median seconds per step of each and the ratio plain / engine (>= 1.0: the engine adds no overhead).
+
+``--fast`` compares what a user writes by hand (the plain loop, fp32, contiguous tensors) with what
+``srzoo train --bf16 --channels-last`` runs: the engine in bfloat16 autocast with channels-last
+networks and batches (plus ``torch.compile`` with ``--compile``). That ratio is the speed-up the
+engine's flags buy on this CPU; bf16 pays off where the CPU has native bf16 (AVX512-BF16 / AMX).
 """
 
 from __future__ import annotations
@@ -45,8 +51,12 @@ def _overrides(width: int) -> dict[str, int]:
     return names
 
 
-def build(scale: int, width: int, precision: str, root: Path):
-    """The engine (a Trainer), a plain loop over deep copies of its networks, and one device batch."""
+def build(scale: int, width: int, precision: str, root: Path, *, fast: bool = False, compile: bool = False):
+    """The engine (a Trainer), a plain loop over deep copies of its networks, and one device batch.
+
+    ``precision`` is the plain loop's; the engine runs at the same precision, or with ``fast`` in
+    bf16 autocast with channels-last networks and batches (and ``torch.compile`` with ``compile``).
+    """
     import copy
 
     from srzoo.train import Trainer
@@ -57,7 +67,9 @@ def build(scale: int, width: int, precision: str, root: Path):
         out=root / f"run-{precision}-{time.monotonic_ns()}",
         max_steps=1,
         val="",
-        precision=precision,
+        precision="bf16" if fast else precision,
+        channels_last=fast,
+        compile=compile,
         progress=False,
         overrides=_overrides(width) if width != 64 else {},
     )
@@ -65,17 +77,21 @@ def build(scale: int, width: int, precision: str, root: Path):
     phase = trainer.phases[0]
     trainer._set_phase_modes(phase)
 
-    model = copy.deepcopy(trainer.model).train()
+    contiguous = torch.contiguous_format  # the plain loop is what a user writes: default memory format
+    model = copy.deepcopy(trainer.model).to(memory_format=contiguous).train()
     up = model.stages["mr"]
     g0, g1, g2 = model.stages["sem"], model.stages["s2"], model.stages["sr"]
-    d0, d1, d2 = (copy.deepcopy(trainer.critics[n].network).train() for n in ("d0", "d1", "d2"))
+    d0, d1, d2 = (
+        copy.deepcopy(trainer.critics[n].network).to(memory_format=contiguous).train()
+        for n in ("d0", "d1", "d2")
+    )
     opt_g = torch.optim.Adam(
         [*g0.parameters(), *g1.parameters(), *g2.parameters()], lr=2e-4, betas=(0.5, 0.999)
     )
     opt_d = torch.optim.Adam(
         [*d0.parameters(), *d1.parameters(), *d2.parameters()], lr=2e-4, betas=(0.5, 0.999)
     )
-    lr_img, hr, sem_gt = (batch[k] * 2 - 1 for k in ("lr", "hr", "semantic"))
+    lr_img, hr, sem_gt = ((batch[k] * 2 - 1).contiguous() for k in ("lr", "hr", "semantic"))
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
 
     def bce(logits: torch.Tensor, real: bool) -> torch.Tensor:
@@ -122,8 +138,17 @@ def build(scale: int, width: int, precision: str, root: Path):
     return engine_step, plain_step
 
 
-def measure(scale: int, width: int, precision: str, rounds: int, root: Path) -> dict[str, float]:
-    engine, plain = build(scale, width, precision, root)
+def measure(
+    scale: int,
+    width: int,
+    precision: str,
+    rounds: int,
+    root: Path,
+    *,
+    fast: bool = False,
+    compile: bool = False,
+) -> dict[str, float | str]:
+    engine, plain = build(scale, width, precision, root, fast=fast, compile=compile)
     for _ in range(2):  # warm-up: allocator, oneDNN primitives
         engine()
         plain()
@@ -137,6 +162,7 @@ def measure(scale: int, width: int, precision: str, rounds: int, root: Path) -> 
     ratios = [p / e for p, e in zip(times["plain"], times["engine"], strict=True)]
     return {
         "precision": precision,
+        "engine": ("bf16+channels-last" + ("+compile" if compile else "")) if fast else precision,
         "width": width,
         "scale": scale,
         "engine_s": statistics.median(times["engine"]),
@@ -146,13 +172,19 @@ def measure(scale: int, width: int, precision: str, rounds: int, root: Path) -> 
     }
 
 
-def main(argv: list[str] | None = None) -> list[dict[str, float]]:
+def main(argv: list[str] | None = None) -> list[dict[str, float | str]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=16, help="ngf and ndf of every network (64 = the paper)")
     parser.add_argument("--scale", type=int, default=8, choices=(4, 8))
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--precision", default="fp32,bf16", help="comma-separated: fp32, bf16")
     parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+    parser.add_argument(
+        "--fast", action="store_true", help="engine in bf16 autocast + channels-last against the plain loop"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="with --fast: torch.compile the engine's networks"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -162,7 +194,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
         _facades(root / "train")
         for precision in args.precision.split(","):
             torch.manual_seed(0)
-            result = measure(args.scale, args.width, precision, args.rounds, root)
+            result = measure(
+                args.scale, args.width, precision, args.rounds, root, fast=args.fast, compile=args.compile
+            )
             results.append(result)
             print(json.dumps(result))
     return results

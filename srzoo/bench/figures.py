@@ -1,11 +1,13 @@
 """The benchmark's figures (matplotlib, Agg backend): comparison grids and quality against speed.
 
-* ``comparison-{set}-x{s}.png``: like the Stage-GAN paper's Fig. 10/12, one row of crops: HR |
-  bicubic | each method at scale ``s``, with the image's PSNR/SSIM/GSM under each crop. The crop is
-  the window (of the image) where the methods' outputs differ most (largest mean per-pixel
-  standard deviation of luma across methods).
+* ``comparison-{set}-x{s}.png``: like the Stage-GAN paper's Fig. 10/12, one row of crops per
+  image shown: HR | bicubic | each method at scale ``s``, with the image's PSNR/SSIM/GSM under each
+  crop. With a bicubic column, the rows are the windows of up to ``MAX_ROWS`` different images
+  where the learned methods gain most over bicubic (the largest drop of squared luma error,
+  averaged over the methods), so the figure shows what a learned model buys rather than where
+  every method fails; without one, the window where the methods differ most.
 * ``speed-{set}.png``: PSNR against ms/image (log scale when the times span more than 10×), marker
-  area proportional to parameters.
+  area proportional to parameters, one legend entry per method (labels never overlap).
 """
 
 from __future__ import annotations
@@ -21,10 +23,32 @@ from .._io.atomic import atomic_write
 from .data import resolve_data
 from .runner import BenchResult
 
-__all__ = ["pick_crop", "write_figures"]
+__all__ = ["pick_crop", "pick_gain_crops", "write_figures"]
 
 CROP_SIDE = 96
 """Side of the comparison crops in HR pixels (smaller images use their whole side)."""
+
+MAX_ROWS = 3
+"""Most images (rows) in a comparison grid."""
+
+_LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+
+
+def _luma(images: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``(N, H, W)`` float luma of ``N`` ``(3, H, W)`` uint8 images of one size."""
+    return (torch.stack([image.float() for image in images]) * _LUMA).sum(1)
+
+
+def _best_window(score: torch.Tensor, side: int) -> tuple[float, int, int, int]:
+    """``(mean, top, left, side)`` of the ``side``-square window of ``(H, W)`` ``score`` with the
+    largest mean, on a stride of ``side // 8``."""
+    h, w = score.shape
+    crop = min(side, h, w)
+    stride = max(1, crop // 8)
+    pooled = F.avg_pool2d(score[None, None], crop, stride=stride)[0, 0]
+    value, flat = pooled.flatten().max(0)
+    top, left = divmod(int(flat), pooled.shape[1])
+    return float(value), top * stride, left * stride, crop
 
 
 def pick_crop(images: Sequence[Sequence[torch.Tensor]], side: int = CROP_SIDE) -> tuple[int, int, int, int]:
@@ -41,18 +65,49 @@ def pick_crop(images: Sequence[Sequence[torch.Tensor]], side: int = CROP_SIDE) -
     """
     best = (-1.0, 0, 0, 0, side)
     for index in range(len(images[0])):
-        stack = torch.stack([method[index].float() for method in images])  # (M, 3, H, W)
-        luma = (stack * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1)
-        spread = luma.std(0, unbiased=False)
-        h, w = spread.shape
-        crop = min(side, h, w)
-        stride = max(1, crop // 8)
-        pooled = F.avg_pool2d(spread[None, None], crop, stride=stride)[0, 0]
-        value, flat = pooled.flatten().max(0)
-        top, left = divmod(int(flat), pooled.shape[1])
-        if float(value) > best[0]:
-            best = (float(value), index, top * stride, left * stride, crop)
+        spread = _luma([method[index] for method in images]).std(0, unbiased=False)
+        value, top, left, crop = _best_window(spread, side)
+        if value > best[0]:
+            best = (value, index, top, left, crop)
     return best[1], best[2], best[3], best[4]
+
+
+def pick_gain_crops(
+    hr: Sequence[torch.Tensor],
+    bicubic: Sequence[torch.Tensor],
+    methods: Sequence[Sequence[torch.Tensor]],
+    side: int = CROP_SIDE,
+    count: int = MAX_ROWS,
+) -> list[tuple[int, int, int, int]]:
+    """Windows of different images where the learned methods gain most over bicubic.
+
+    The gain of a pixel is bicubic's squared luma error minus a method's, averaged over the
+    methods; each image contributes its best window, and the ``count`` images whose best windows
+    gain most are returned, best first (only windows with a positive gain, but at least one).
+
+    Args:
+        hr: per image, the ``(3, H, W)`` uint8 ground truth.
+        bicubic: per image, bicubic's ``(3, H, W)`` uint8 output.
+        methods: per method, per image, its ``(3, H, W)`` uint8 output.
+        side: the window's side (clipped to each image).
+        count: the most windows returned.
+
+    Returns:
+        ``[(image_index, top, left, side), ...]``.
+    """
+    if not methods:
+        raise ValueError("pick_gain_crops needs at least one method besides bicubic")
+    windows = []
+    for index, truth in enumerate(hr):
+        reference = _luma([truth])[0]
+        bicubic_error = (_luma([bicubic[index]])[0] - reference) ** 2
+        method_errors = (_luma([method[index] for method in methods]) - reference) ** 2
+        gain = bicubic_error - method_errors.mean(0)
+        value, top, left, crop = _best_window(gain, side)
+        windows.append((value, index, top, left, crop))
+    windows.sort(key=lambda window: -window[0])
+    chosen = [w for w in windows[:count] if w[0] > 0] or windows[:1]
+    return [(index, top, left, crop) for _, index, top, left, crop in chosen]
 
 
 def write_figures(results: Sequence[BenchResult], out: Path) -> list[Path]:
@@ -101,19 +156,27 @@ def _comparison(spec: str, scale: int, group: list[BenchResult], out: Path) -> P
     columns.append(("HR (ground truth)", hr_images, None))
     if bicubic is not None:
         columns.append((bicubic.method, list(bicubic.sr_images), bicubic))
-    columns += [(r.method, list(r.sr_images), r) for r in group if r is not bicubic]
-    index, top, left, side = pick_crop([images for _, images, _ in columns])
-    figure, axes = plt.subplots(1, len(columns), figsize=(2.4 * len(columns), 3.6), squeeze=False)
-    for axis, (title, images, result) in zip(axes[0], columns, strict=True):
-        crop = images[index][:, top : top + side, left : left + side]
-        axis.imshow(crop.permute(1, 2, 0).numpy(), interpolation="nearest")
-        axis.set_title(title, fontsize=9)
-        axis.set_xlabel(_caption(result, index), fontsize=8)
-        axis.set_xticks([])
-        axis.set_yticks([])
-    figure.suptitle(
-        f"{first.dataset} ×{scale}: {samples[index].name}, crop {side}×{side} at ({left}, {top})", fontsize=10
+    learned = [(r.method, list(r.sr_images), r) for r in group if r is not bicubic]
+    columns += learned
+    if bicubic is not None and learned:
+        crops = pick_gain_crops(hr_images, bicubic.sr_images, [images for _, images, _ in learned])
+        criterion = "where the learned methods gain most over bicubic"
+    else:
+        crops = [pick_crop([images for _, images, _ in columns])]
+        criterion = "where the methods differ most"
+    figure, axes = plt.subplots(
+        len(crops), len(columns), figsize=(2.3 * len(columns), 2.9 * len(crops) + 0.5), squeeze=False
     )
+    for row, (index, top, left, side) in zip(axes, crops, strict=True):
+        for axis, (title, images, result) in zip(row, columns, strict=True):
+            crop = images[index][:, top : top + side, left : left + side]
+            axis.imshow(crop.permute(1, 2, 0).numpy(), interpolation="nearest")
+            axis.set_title(title, fontsize=9)
+            axis.set_xlabel(_caption(result, index), fontsize=8)
+            axis.set_xticks([])
+            axis.set_yticks([])
+        row[0].set_ylabel(f"{samples[index].name}\n{side}×{side} at ({left}, {top})", fontsize=8)
+    figure.suptitle(f"{first.dataset} ×{scale}: crops {criterion}", fontsize=10)
     figure.tight_layout()
     path = out / f"comparison-{first.dataset}-x{scale}.png"
     _save(figure, path)
@@ -125,16 +188,17 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
 
     figure, axis = plt.subplots(figsize=(6.0, 4.0))
     largest = max((r.parameters for r in group), default=0) or 1
-    for result in group:
+    markers = "os^Dvp<>h*"
+    for number, result in enumerate(group):
         size = 30 + 600 * math.sqrt(result.parameters / largest)
-        axis.scatter([max(result.ms_per_image, 1e-3)], [result.psnr], s=size, alpha=0.6)
         params = f"{result.parameters / 1e6:.2f} M params" if result.parameters else "no parameters"
-        axis.annotate(
-            f"{result.method} ({params})",
-            (max(result.ms_per_image, 1e-3), result.psnr),
-            textcoords="offset points",
-            xytext=(6, 6),
-            fontsize=8,
+        axis.scatter(
+            [max(result.ms_per_image, 1e-3)],
+            [result.psnr],
+            s=size,
+            alpha=0.6,
+            marker=markers[number % len(markers)],
+            label=f"{result.method} ({params})",
         )
     times = [max(r.ms_per_image, 1e-3) for r in group]
     logarithmic = max(times) / min(times) > 10
@@ -144,7 +208,10 @@ def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:
         axis.set_xscale("log")
         axis.xaxis.set_major_formatter(FormatStrFormatter("%g"))
         axis.xaxis.set_minor_formatter(NullFormatter())
-    axis.margins(x=0.35, y=0.15)  # room for the labels
+    axis.margins(x=0.15, y=0.15)
+    legend = axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    for handle in legend.legend_handles:  # equal legend markers: the area is explained in the title
+        handle.set_sizes([40])
     axis.set_xlabel("ms / image (median" + (", log scale)" if logarithmic else ")"))
     axis.set_ylabel(f"PSNR (dB, {group[0].protocol.y} Y)")
     axis.set_title(f"{dataset}: quality against speed (marker area ~ parameters)", fontsize=10)
