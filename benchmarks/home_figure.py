@@ -1,8 +1,8 @@
 """The docs home page's picture: bicubic beside srzoo's shipped SRCNN and LapSRN, ×4, on srzoo's charts.
 
 Runs ``srzoo bench`` on srzoo's own generated test charts (its default data) with the weights srzoo
-ships and copies the comparison figure it writes (the crop where the methods differ most, with each
-method's PSNR/SSIM/GSM) to ``docs/images/home-comparison-x4.png``::
+ships and copies the comparison figure it writes (crops of three charts where the learned methods
+gain most over bicubic, with each method's PSNR/SSIM/GSM) to ``docs/images/home-comparison-x4.png``::
 
     python benchmarks/home_figure.py
 
