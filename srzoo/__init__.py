@@ -6,6 +6,7 @@ The public API is small:
     model = srzoo.build("stagegan-x8")            # an SRModel: (N,3,h,w) [0,1] -> (N,3,8h,8w) [0,1]
     down = srzoo.create("degradation", "bicubic", scale=4)
     srzoo.list_models(); srzoo.list_components("generator")
+    model = srzoo.load_checkpoint("4x-model.pth")  # a published checkpoint, through a plugin
 
 ``import srzoo`` is cheap: it imports neither torch nor any model code; plugins are discovered on
 first use and model code is imported only when a component is built.
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ._plugins import register_plugin, unregister_plugin
     from .api import build, create, describe, get_recipe, list_components, list_models
     from .bench import bench
+    from .checkpoints import load_checkpoint
     from .component_info import SAME_CHANNELS, ComponentInfo, DefaultWeights, Examples
     from .errors import (
         DuplicateNameError,
@@ -45,6 +47,7 @@ _LAZY: dict[str, str] = {
     "create": "srzoo.api",
     "describe": "srzoo.api",
     "get_recipe": "srzoo.api",
+    "load_checkpoint": "srzoo.checkpoints",
     "list_components": "srzoo.api",
     "list_models": "srzoo.api",
     "optimize_for_inference": "srzoo.inference",

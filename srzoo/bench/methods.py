@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
     from srzoo.model import SRModel
 
-__all__ = ["Method", "default_methods", "has_pretrained", "is_learned", "load_method"]
+__all__ = [
+    "Method",
+    "default_methods",
+    "has_pretrained",
+    "is_checkpoint_method",
+    "is_learned",
+    "load_method",
+]
 
 
 @dataclass
@@ -86,7 +93,8 @@ def load_method(
     fast: bool = True,
     device: torch.device | str = "cpu",
 ) -> Method:
-    """Build recipe ``name`` for benchmarking.
+    """Build recipe ``name`` for benchmarking, or read a checkpoint file: ``name`` itself (labelled
+    by its stem), or ``weights`` for a ``name`` that is no registered recipe (labelled ``name``).
 
     Raises:
         SrzooError: a learned method without weights (unless ``allow_untrained``), or ``pretrained``
@@ -96,6 +104,13 @@ def load_method(
     import srzoo
     from srzoo.weights import sha256_of
 
+    checkpoint = _checkpoint_of(name, weights)
+    if checkpoint is not None:  # a published checkpoint: architecture and weights from its file
+        label = name if checkpoint != name else None
+        model = srzoo.load_checkpoint(checkpoint, name=label).to(device)
+        runner = srzoo.optimize_for_inference(model) if fast else model
+        record = {"path": str(checkpoint), "sha256": sha256_of(checkpoint)}
+        return Method(model.recipe.name, model, runner, record, True)
     kwargs: dict[str, Any] = {}
     record: dict[str, str] | None = None
     if weights is not None:
@@ -121,4 +136,23 @@ def load_method(
         runner: torch.nn.Module = srzoo.optimize_for_inference(model)
     else:
         runner = model
-    return Method(name, model, runner, record if learned else None, trained)
+    label = model.recipe.name if name.endswith(".toml") else name  # a recipe file: its name, not its path
+    return Method(label, model, runner, record if learned else None, trained)
+
+
+def is_checkpoint_method(name: str, weights: str | Path | None) -> bool:
+    """Whether method ``name`` (with ``--weights name=weights``) is a checkpoint file a plugin reads:
+    ``name`` itself is one, or ``name`` is a label (no registered recipe) and ``weights`` is one."""
+    return _checkpoint_of(name, weights) is not None
+
+
+def _checkpoint_of(name: str, weights: str | Path | None) -> str | Path | None:
+    import srzoo
+    from srzoo.checkpoints import is_checkpoint
+
+    if is_checkpoint(name):
+        return name
+    labelled = not name.endswith(".toml") and name not in srzoo.list_models()
+    if weights is not None and labelled and is_checkpoint(weights):
+        return weights
+    return None

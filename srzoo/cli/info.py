@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -21,6 +21,9 @@ from srzoo.recipe import Recipe
 from srzoo.registry import KINDS, Entry
 
 from ._console import console, err_console
+
+if TYPE_CHECKING:
+    from srzoo.model import SRModel
 from ._options import add_set_option, recipe_with_settings
 from .list_cmd import normalise_kind
 
@@ -31,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "name",
         metavar="NAME",
-        help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml) or a component name",
+        help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml), a component name, or a checkpoint "
+        "file a plugin reads (e.g. .pth, .safetensors with srzoo[spandrel])",
     )
     parser.add_argument("--kind", help="the kind of NAME when several kinds register it")
     add_set_option(parser, "show the recipe with an override, e.g. --set sem.ngf=32")
@@ -111,7 +115,9 @@ def _show_component(entry: Entry) -> None:
     console.print(table)
 
 
-def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str]) -> None:
+def _show_recipe(
+    recipe: Recipe, plugin: str, count: bool, overrides: list[str], built: SRModel | None = None
+) -> None:
     from srzoo._graph import analyse
     from srzoo.api import build
 
@@ -180,7 +186,7 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
     model = None
     if count:
         with err_console.status("building the model to count parameters and FLOPs…"):
-            model = build(recipe)
+            model = built if built is not None else build(recipe)
             params = parameters_per_stage(model)
             flops = flops_per_output(model, 256)
     for node in recipe.nodes:
@@ -209,6 +215,14 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
 
 
 def run(args: argparse.Namespace) -> int:
+    from srzoo.checkpoints import is_checkpoint, load_checkpoint
+
+    if is_checkpoint(args.name):
+        if args.overrides:
+            raise SrzooError(f"{args.name} is a checkpoint; --set changes recipes")
+        model = load_checkpoint(args.name)
+        _show_recipe(model.recipe, "checkpoint", count=not args.no_flops, overrides=[], built=model)
+        return 0
     if args.name.endswith(".toml"):
         if args.kind and normalise_kind(args.kind) != "recipe":
             raise SrzooError(f"{args.name} is a recipe file; --kind {args.kind} does not apply")

@@ -36,7 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-m",
         required=True,
         metavar="RECIPE",
-        help="recipe name (srzoo list recipe) or a .toml file",
+        help="recipe name (srzoo list recipe), a .toml file, or a checkpoint file a plugin reads "
+        "(e.g. .pth, .safetensors with srzoo[spandrel])",
+    )
+    parser.add_argument(
+        "--label", metavar="NAME", help="the model's name in messages (a checkpoint's default: its file stem)"
     )
     parser.add_argument(
         "--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)"
@@ -179,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     import srzoo
     from srzoo.bench.methods import is_learned
+    from srzoo.checkpoints import is_checkpoint
 
     items = _expand(args.inputs)
     targets = _targets(items, Path(args.out))
@@ -189,7 +194,6 @@ def run(args: argparse.Namespace) -> int:
     if args.bf16 and args.no_fast:
         raise SrzooError("--bf16 runs on the fast path; drop --no-fast")
     device = pick_device(args.device)
-    recipe = recipe_with_settings(args.model, args.overrides)
     kwargs: dict[str, Any] = {}
     if args.weights is not None and args.pretrained:
         raise SrzooError("--weights and --pretrained: give one of them")
@@ -197,10 +201,21 @@ def run(args: argparse.Namespace) -> int:
         kwargs["weights"] = args.weights
     elif args.pretrained:
         kwargs["pretrained"] = True
-    model = srzoo.build(recipe, **kwargs).to(device)
-    name = model.recipe.name
+    checkpoint = is_checkpoint(args.model)
+    if checkpoint:
+        if kwargs or args.overrides:
+            raise SrzooError(
+                f"--model {args.model} is a checkpoint with its own weights and architecture; "
+                "drop --weights, --pretrained and --set"
+            )
+        model = srzoo.load_checkpoint(args.model, name=args.label).to(device)
+    else:
+        recipe = recipe_with_settings(args.model, args.overrides)
+        model = srzoo.build(recipe, **kwargs).to(device)
+    name = args.label or model.recipe.name
     if (
-        is_learned(model)
+        not checkpoint
+        and is_learned(model)
         and "weights" not in kwargs
         and "pretrained" not in kwargs
         and not args.allow_untrained
