@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from .errors import SrzooError
 
 if TYPE_CHECKING:
+    import torch
+
     from .model import SRModel
 
-__all__ = ["checkpoint_suffixes", "is_checkpoint", "load_checkpoint"]
+__all__ = ["checkpoint_suffixes", "fast_or_plain", "is_checkpoint", "load_checkpoint"]
 
 
 def checkpoint_suffixes() -> list[str]:
@@ -69,3 +71,31 @@ def load_checkpoint(path: str | Path, *, name: str | None = None) -> SRModel:
         raise SrzooError(f"a checkpoint's name must be a non-empty string, got {label!r}")
     model = reader.load()(path, label)
     return model.eval()
+
+
+def fast_or_plain(model: SRModel, *, bf16: bool = False, atol: float = 1e-3) -> torch.nn.Module:
+    """[`srzoo.optimize_for_inference`][srzoo.optimize_for_inference]'s copy of a checkpoint's model
+    where it works, else ``model`` itself.
+
+    A foreign architecture may reach into its own layers in ``forward`` (SPAN re-derives its
+    convolutions' weights on every call), which the fast path's fused convolutions do not have; so
+    the copy is tried on a small probe and kept only if it runs and (in float32) matches the plain
+    model within ``atol``.
+    """
+    import torch
+
+    from .inference import optimize_for_inference
+
+    weight = next(model.parameters(), None)
+    device = weight.device if weight is not None else torch.device("cpu")
+    probe = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0)).to(device)
+    try:
+        fast = optimize_for_inference(model, bf16=bf16)
+        with torch.inference_mode():
+            got = fast(probe)
+            want = model(probe)
+    except Exception:  # noqa: BLE001 - any failure of the fast copy means: run the plain model
+        return model
+    if bf16 or (got.float() - want.float()).abs().max().item() <= atol:
+        return fast
+    return model

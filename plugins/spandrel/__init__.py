@@ -23,6 +23,8 @@ import srzoo
 _PKG = "srzoo_plugins.spandrel"
 _FIXTURE = str(Path(__file__).with_name("fixtures") / "tiny-compact-x2.safetensors")
 _LICENSE = "MIT (spandrel's implementation)"
+# published .pth/.ckpt weights given with --weights to a recipe of these generators
+_CONVERTERS = {".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"}
 
 
 def _facts(args: Mapping[str, Any]) -> Any:
@@ -52,6 +54,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         receptive_field=lambda args: _facts(args).receptive_field,
         in_channels=3,
         out_channels=3,
+        converters=_CONVERTERS,
         examples=srzoo.Examples(args={"path": _FIXTURE}, input=(1, 3, 8, 8), output=(1, 3, 16, 16)),
     )
     register(
@@ -66,7 +69,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         in_channels=3,
         out_channels=3,
         supports_half=True,
-        converters={".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"},
+        converters=_CONVERTERS,
         examples=srzoo.Examples(
             args={"scale": 2, "num_feat": 8, "num_conv": 2}, input=(1, 3, 8, 8), output=(1, 3, 16, 16)
         ),
@@ -82,7 +85,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         receptive_field=21,
         in_channels=3,
         out_channels=3,
-        converters={".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"},
+        converters=_CONVERTERS,
         examples=srzoo.Examples(
             args={"scale": 2, "feature_channels": 8}, input=(1, 3, 8, 8), output=(1, 3, 16, 16)
         ),
@@ -98,7 +101,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         receptive_field=lambda args: 15 * args["num_blocks"] + 2 + (args["scale"] - 1).bit_length() + 2,
         in_channels=3,
         out_channels=3,
-        converters={".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"},
+        converters=_CONVERTERS,
         examples=srzoo.Examples(
             args={"scale": 2, "num_filters": 8, "num_blocks": 1}, input=(1, 3, 8, 8), output=(1, 3, 16, 16)
         ),
@@ -114,7 +117,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         receptive_field=None,  # shifted windows aligned to the image origin: not exactly tileable
         in_channels=3,
         out_channels=3,
-        converters={".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"},
+        converters=_CONVERTERS,
         examples=srzoo.Examples(
             args={
                 "scale": 2,

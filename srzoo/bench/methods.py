@@ -102,13 +102,14 @@ def load_method(
     """
 
     import srzoo
+    from srzoo.checkpoints import fast_or_plain
     from srzoo.weights import sha256_of
 
     checkpoint = _checkpoint_of(name, weights)
     if checkpoint is not None:  # a published checkpoint: architecture and weights from its file
         label = name if checkpoint != name else None
         model = srzoo.load_checkpoint(checkpoint, name=label).to(device)
-        runner = srzoo.optimize_for_inference(model) if fast else model
+        runner = fast_or_plain(model) if fast else model
         record = {"path": str(checkpoint), "sha256": sha256_of(checkpoint)}
         return Method(model.recipe.name, model, runner, record, True)
     kwargs: dict[str, Any] = {}

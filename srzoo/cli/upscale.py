@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
 
     import srzoo
     from srzoo.bench.methods import is_learned
-    from srzoo.checkpoints import is_checkpoint
+    from srzoo.checkpoints import fast_or_plain, is_checkpoint
 
     items = _expand(args.inputs)
     targets = _targets(items, Path(args.out))
@@ -224,7 +224,12 @@ def run(args: argparse.Namespace) -> int:
             f"{name} is a learned model and no weights were given: its output would be noise from random "
             "weights; pass --weights PATH (or --allow-untrained)"
         )
-    runner = model if args.no_fast else srzoo.optimize_for_inference(model, bf16=args.bf16)
+    if args.no_fast:
+        runner = model
+    elif checkpoint:  # a foreign architecture: the fast path only where it computes the same
+        runner = fast_or_plain(model, bf16=args.bf16)
+    else:
+        runner = srzoo.optimize_for_inference(model, bf16=args.bf16)
     good, failures = _check_inputs(items)
     from srzoo.upscaling import auto_tile, upscale_to_file
 
