@@ -31,7 +31,12 @@ def span(scale: int = 4, feature_channels: int = 48) -> nn.Module:
     require_spandrel("the spandrel-span generator")
     from spandrel.architectures.SPAN import SPAN
 
-    return SPAN(num_in_ch=3, num_out_ch=3, feature_channels=feature_channels, upscale=scale)
+    net = SPAN(num_in_ch=3, num_out_ch=3, feature_channels=feature_channels, upscale=scale)
+    # each Conv3XC's eval_conv is derived from its trained branches on every eval-mode call: not trained
+    for name, parameter in net.named_parameters():
+        if ".eval_conv." in f".{name}":
+            parameter.requires_grad_(False)
+    return net
 
 
 def esrgan(scale: int = 4, num_filters: int = 64, num_blocks: int = 23) -> nn.Module:
