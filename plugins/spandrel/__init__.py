@@ -7,12 +7,14 @@ it an [`SRModel`][srzoo.SRModel]: ``srzoo.load_checkpoint("4x-model.pth")``, ``s
 spandrel's architectures also train from scratch as generators (``spandrel-compact``,
 ``spandrel-span``, ``spandrel-esrgan``, ``spandrel-swinir``).
 
-This module imports neither torch nor spandrel: every factory is a lazy reference, and a missing
-spandrel is reported, in one line with the install command, when one is first used.
+This module imports neither torch nor spandrel: every factory is a lazy reference. Without spandrel
+the generators and the recipe are not registered (srzoo lists what it always did), and a checkpoint
+file given to a command is one line with the install command.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -25,6 +27,14 @@ _FIXTURE = str(Path(__file__).with_name("fixtures") / "tiny-compact-x2.safetenso
 _LICENSE = "MIT (spandrel's implementation)"
 # published .pth/.ckpt weights given with --weights to a recipe of these generators
 _CONVERTERS = {".pth": f"{_PKG}.convert:read", ".ckpt": f"{_PKG}.convert:read"}
+
+
+def _spandrel_installed() -> bool:
+    """Whether spandrel can be imported, without importing it (``srzoo list`` stays fast)."""
+    try:
+        return importlib.util.find_spec("spandrel") is not None
+    except (ImportError, ValueError):  # e.g. sys.modules["spandrel"] = None
+        return False
 
 
 def _facts(args: Mapping[str, Any]) -> Any:
@@ -45,6 +55,8 @@ def srzoo_register_checkpoint_formats(register: srzoo.hookspecs.Register) -> Non
 
 @srzoo.hookimpl
 def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
+    if not _spandrel_installed():  # srzoo without the extra lists what it always did
+        return
     register(
         "spandrel-checkpoint",
         f"{_PKG}.checkpoint:checkpoint_network",
@@ -135,6 +147,8 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
 
 @srzoo.hookimpl
 def srzoo_register_recipes(register: srzoo.hookspecs.Register) -> None:
+    if not _spandrel_installed():
+        return
     folder = files(__name__).joinpath("recipes")
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".toml"):
