@@ -225,7 +225,7 @@ def test_unrecognised_and_damaged_files_are_one_line(tmp_path: Path, capsys) -> 
     assert len(err.splitlines()) == 1 and err.startswith(f"error: {damaged}: not a readable .pth checkpoint")
 
 
-def test_generator_trains_and_published_pth_loads_into_a_recipe(tmp_path: Path) -> None:
+def test_recipe_of_a_spandrel_generator_takes_a_published_pth(tmp_path: Path) -> None:
     """A recipe of a spandrel generator takes a published .pth with --weights (the converter), and
     srzoo's weights of it load in spandrel."""
     torch.manual_seed(5)
@@ -255,3 +255,29 @@ def test_recipe_file_of_a_checkpoint_shows_the_published_gap(checkpoints, tmp_pa
     assert result.method == "my-compact" and result.trained
     [gap] = result.published
     assert (gap.value, gap.source) == (20.0, "a table") and gap.gap == pytest.approx(result.psnr - 20.0)
+
+
+def test_srzoo_train_trains_the_shipped_recipe(tmp_path: Path) -> None:
+    """``srzoo train spandrel-compact-x4`` (shrunk) runs, and its weights load back in spandrel."""
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    for i in range(2):
+        srzoo.imageio.write_image(
+            torch.rand(3, 48, 48, generator=torch.Generator().manual_seed(i)), folder / f"{i}.png"
+        )
+    result = srzoo.train(
+        "spandrel-compact-x4",
+        folder,
+        tmp_path / "run",
+        max_steps=2,
+        val="",
+        batch_size=2,
+        patch_size=32,
+        overrides={"sr.num_feat": 8, "sr.num_conv": 1},
+    )
+    trained = srzoo.build("spandrel-compact-x4", weights=result.weights, sr={"num_feat": 8, "num_conv": 1})
+    state = {k.removeprefix("stages.sr."): v for k, v in trained.state_dict().items()}
+    descriptor = spandrel.ModelLoader().load_from_state_dict(state)
+    lr = torch.rand(1, 3, 9, 7)
+    with torch.no_grad():
+        assert (trained(lr) - descriptor(lr.clone())).abs().max().item() <= 1e-5

@@ -37,6 +37,12 @@ def _spandrel_installed() -> bool:
         return False
 
 
+def _radius(architecture: str, **hyperparameters: Any) -> int | None:
+    from .architectures import receptive_field
+
+    return receptive_field(architecture, hyperparameters)
+
+
 def _facts(args: Mapping[str, Any]) -> Any:
     from .checkpoint import facts
 
@@ -77,7 +83,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         license=_LICENSE,
         scales=(1, 2, 3, 4, 8),
         upscale=lambda args: args["scale"],
-        receptive_field=lambda args: args["num_conv"] + 2,
+        receptive_field=lambda args: _radius("Compact", num_conv=args["num_conv"]),
         in_channels=3,
         out_channels=3,
         supports_half=True,
@@ -94,7 +100,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         license=_LICENSE,
         scales=(2, 3, 4),
         upscale=lambda args: args["scale"],
-        receptive_field=21,
+        receptive_field=lambda args: _radius("SPAN"),
         in_channels=3,
         out_channels=3,
         converters=_CONVERTERS,
@@ -110,7 +116,7 @@ def srzoo_register_generators(register: srzoo.hookspecs.Register) -> None:
         license=_LICENSE,
         scales=(2, 4, 8),
         upscale=lambda args: args["scale"],
-        receptive_field=lambda args: 15 * args["num_blocks"] + 2 + (args["scale"] - 1).bit_length() + 2,
+        receptive_field=lambda args: _radius("ESRGAN", num_blocks=args["num_blocks"], scale=args["scale"]),
         in_channels=3,
         out_channels=3,
         converters=_CONVERTERS,

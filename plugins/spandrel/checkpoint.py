@@ -83,8 +83,8 @@ def _read_descriptor(path: Path) -> Any:
         state = loader.load_state_dict_from_file(path)  # .pth/.ckpt: spandrel's restricted unpickler
     except pickle.UnpicklingError as exc:
         raise SrzooError(
-            f"{path}: refused: the file is not a plain state dict ({exc}); nothing from it was run. "
-            "Use the .safetensors release, or a .pth from a source you trust converted by its authors"
+            f"{path}: refused: the file is not a plain state dict ({exc}); nothing from it was run "
+            "(use a .safetensors release of the model)"
         ) from None
     except Exception as exc:  # noqa: BLE001 - torch and safetensors raise many types for damaged files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -164,6 +164,7 @@ def facts(path: str | os.PathLike[str]) -> CheckpointFacts:
     found = _facts_of(descriptor)
     with _lock:
         _facts[key] = found
+        _pending.clear()  # at most one unclaimed network in memory
         _pending[key] = descriptor
     return found
 
