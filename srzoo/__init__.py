@@ -6,6 +6,7 @@ The public API is small:
     model = srzoo.build("stagegan-x8")            # an SRModel: (N,3,h,w) [0,1] -> (N,3,8h,8w) [0,1]
     down = srzoo.create("degradation", "bicubic", scale=4)
     srzoo.list_models(); srzoo.list_components("generator")
+    model = srzoo.load_checkpoint("4x-model.pth")  # a published checkpoint, through a plugin
 
 ``import srzoo`` is cheap: it imports neither torch nor any model code; plugins are discovered on
 first use and model code is imported only when a component is built.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         WeightsError,
     )
     from .inference import optimize_for_inference
+    from .inference.checkpoints import load_checkpoint
     from .model import SRModel
     from .recipe import Recipe, load_recipe
     from .registry.loader import register_plugin, unregister_plugin
@@ -46,6 +48,7 @@ _LAZY: dict[str, str] = {
     "describe": "srzoo.registry.components",
     "get_recipe": "srzoo.recipe.core",
     "list_components": "srzoo.registry.components",
+    "load_checkpoint": "srzoo.inference.checkpoints",
     "list_models": "srzoo.registry.components",
     "optimize_for_inference": "srzoo.inference",
     "register_plugin": "srzoo.registry.loader",

@@ -90,6 +90,20 @@ def srzoo_register_charts(register: Register) -> Any:
 
 
 @hookspec
+def srzoo_register_checkpoint_formats(register: Register) -> Any:
+    """Register readers of model checkpoint files, by file suffix:
+    ``register(".pth", load, description=...)`` with ``load(path: Path, name: str) -> SRModel``
+    (a callable or a ``"module:attribute"`` string, imported only when such a file is read).
+
+    [`srzoo.load_checkpoint`][srzoo.load_checkpoint] and the commands that take a model
+    (``srzoo upscale -m``, ``srzoo info``, ``srzoo bench``) hand a file with a registered suffix to
+    its reader; ``name`` labels the model (its recipe's name). A reader raises
+    [`SrzooError`][srzoo.SrzooError] with one line for a file it cannot read, and must never execute
+    code from the file (no plain pickle).
+    """
+
+
+@hookspec
 def srzoo_register_commands(cli: CommandLine) -> Any:
     """Add ``srzoo`` sub-commands: ``cli.add_command(name, run, help=..., configure=...)``.
 

@@ -34,11 +34,20 @@ PUBLIC_MODULES = {
     "srzoo.color": "reference/toolkit/",
     "srzoo.train": "reference/training/",
     "srzoo.bench": "reference/bench/",
+    "srzoo.inference.checkpoints": "checkpoints/",
 }
 
 # Each top-level name on the page a reader looks for it.
 EXPECTED_PAGES = {
-    "reference/building/": ["build", "create", "get_recipe", "list_models", "list_components", "describe"],
+    "reference/building/": [
+        "build",
+        "create",
+        "get_recipe",
+        "list_models",
+        "list_components",
+        "describe",
+        "load_checkpoint",
+    ],
     "reference/model/": ["SRModel", "optimize_for_inference"],
     "reference/recipes/": ["Recipe", "load_recipe"],
     "reference/weights/": ["load_weights", "save_weights"],

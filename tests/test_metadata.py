@@ -117,7 +117,7 @@ def test_every_builtin_generator_and_degradation_declares_its_geometry():
     from srzoo.registry import loader as _plugins
 
     # U-Nets see their whole input; random resizes (alone or in chains) have no fixed footprint
-    unbounded = {"unet", "resize", "chain", "realesrgan"}
+    unbounded = {"unet", "resize", "chain", "realesrgan", "spandrel-swinir"}
     plugins = _plugins.state().plugins
     for kind in ("generator", "degradation"):
         for name in srzoo.list_components(kind):

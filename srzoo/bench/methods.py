@@ -14,10 +14,18 @@ import torch
 
 from ..api import list_models
 from ..errors import SrzooError
-from ..inference.loading import has_pretrained, is_learned, load_for_inference
+from ..inference.checkpoints import is_checkpoint
+from ..inference.loading import has_pretrained, is_learned, load_checkpoint_for_inference, load_for_inference
 from ..model.srmodel import SRModel
 
-__all__ = ["Method", "default_methods", "has_pretrained", "is_learned", "load_method"]
+__all__ = [
+    "Method",
+    "default_methods",
+    "has_pretrained",
+    "is_checkpoint_method",
+    "is_learned",
+    "load_method",
+]
 
 
 @dataclass
@@ -69,13 +77,19 @@ def load_method(
     fast: bool = True,
     device: torch.device | str = "cpu",
 ) -> Method:
-    """Build recipe ``name`` for benchmarking.
+    """Build recipe ``name`` for benchmarking, or read a checkpoint file: ``name`` itself (labelled
+    by its stem), or ``weights`` for a ``name`` that is no registered recipe (labelled ``name``).
 
     Raises:
         SrzooError: a learned method without weights (unless ``allow_untrained``), or ``pretrained``
             for a recipe srzoo ships no weights for.
     """
 
+    checkpoint = _checkpoint_of(name, weights)
+    if checkpoint is not None:  # a published checkpoint: architecture and weights from its file
+        label = name if checkpoint != name else None
+        loaded = load_checkpoint_for_inference(checkpoint, name=label, fast=fast, device=device)
+        return Method(loaded.model.recipe.name, loaded.model, loaded.runner, loaded.weights, True)
     loaded = load_for_inference(
         name,
         weights=weights,
@@ -94,4 +108,22 @@ def load_method(
                 "(or --allow-untrained for a speed-only run)"
             )
     record = loaded.weights if loaded.learned else None
-    return Method(name, loaded.model, loaded.runner, record, loaded.trained)
+    label = (
+        loaded.model.recipe.name if name.endswith(".toml") else name
+    )  # a recipe file: its name, not its path
+    return Method(label, loaded.model, loaded.runner, record, loaded.trained)
+
+
+def is_checkpoint_method(name: str, weights: str | Path | None) -> bool:
+    """Whether method ``name`` (with ``--weights name=weights``) is a checkpoint file a plugin reads:
+    ``name`` itself is one, or ``name`` is a label (no registered recipe) and ``weights`` is one."""
+    return _checkpoint_of(name, weights) is not None
+
+
+def _checkpoint_of(name: str, weights: str | Path | None) -> str | Path | None:
+    if is_checkpoint(name):
+        return name
+    labelled = not name.endswith(".toml") and name not in list_models()
+    if weights is not None and labelled and is_checkpoint(weights):
+        return weights
+    return None

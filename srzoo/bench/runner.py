@@ -25,7 +25,7 @@ from ..errors import InputError, SrzooError
 from ..imageio import quantize_8bit
 from .data import BenchSet, Sample, resolve_data
 from .distributed import Shard, current_shard, local_device
-from .methods import Method, default_methods, load_method
+from .methods import Method, default_methods, is_checkpoint_method, load_method
 from .protocol import LRSpec, ProtocolCard, YConvention, combined_hash, matlab_rounding
 from .timing import PeakMemory, Stopwatch, median_ms
 
@@ -186,11 +186,13 @@ def bench(
     """Benchmark SR methods on benchmark sets under the literature's protocol (DESIGN §6).
 
     Args:
-        methods: recipe names; ``None`` compares ``bicubic-x4``/``bicubic-x8`` with every recipe that
+        methods: recipe names, recipe files or checkpoint files a plugin reads (labelled by their
+            stem; e.g. ``.pth`` with ``srzoo[spandrel]``); ``None`` compares ``bicubic-x4``/``bicubic-x8`` with every recipe that
             has weights (shipped, or given in ``weights``).
         data: ``--data`` specs (see ``srzoo.bench.data``) or resolved sets.
         metrics: registered metric names, scored on the 8-bit SR with the border shaved by the scale.
-        weights: recipe name -> weights file (``.safetensors`` or a format its converter reads).
+        weights: recipe name -> weights file (``.safetensors`` or a format its converter reads); a
+            label that is no recipe -> a checkpoint file, benchmarked under that label.
         pretrained: use srzoo's shipped weights for recipes that have them.
         y: the Y convention: ``"rounded"`` (MATLAB ``rgb2ycbcr`` on uint8, the usual tables) or
             ``"unrounded"`` (RCAN's scripts; LapSRN's own numbers).
@@ -228,6 +230,8 @@ def bench(
     shipped = pretrained or not methods  # the default comparison is the one with srzoo's shipped weights
     if not names:
         raise InputError("no methods to benchmark")
+    # a checkpoint given a label with --weights LABEL=FILE joins the methods
+    names += [n for n, path in weights.items() if n not in names and is_checkpoint_method(n, path)]
     unknown_weights = [name for name in weights if name not in names]
     if unknown_weights:
         raise InputError(

@@ -18,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--methods",
         metavar="M1,M2",
-        help="recipes to compare (default: bicubic-x4, bicubic-x8 and every recipe with weights available)",
+        help="recipes, recipe files or checkpoint files (e.g. x4.pth with srzoo[spandrel], labelled by "
+        "their stem) to compare (default: bicubic-x4, bicubic-x8 and every recipe with weights available)",
     )
     parser.add_argument(
         "--data",
@@ -33,7 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="METHOD=PATH",
-        help="weights of a method, repeatable",
+        help="weights of a method, repeatable; LABEL=CHECKPOINT adds a checkpoint file as method LABEL",
     )
     parser.add_argument(
         "--pretrained", action="store_true", help="use srzoo's shipped weights where they exist"

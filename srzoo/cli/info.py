@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -21,6 +21,9 @@ from srzoo.registry.component_info import ComponentInfo
 from srzoo.registry.table import KINDS, Entry
 
 from ._console import console, err_console
+
+if TYPE_CHECKING:
+    from srzoo.model import SRModel
 from ._options import add_set_option, recipe_with_settings
 from .list_cmd import normalise_kind
 
@@ -31,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "name",
         metavar="NAME",
-        help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml) or a component name",
+        help="a recipe (e.g. stagegan-x8), a recipe file (PATH.toml), a component name, or a checkpoint "
+        "file a plugin reads (e.g. .pth, .safetensors with srzoo[spandrel])",
     )
     parser.add_argument("--kind", help="the kind of NAME when several kinds register it")
     add_set_option(parser, "show the recipe with an override, e.g. --set sem.ngf=32")
@@ -111,7 +115,10 @@ def _show_component(entry: Entry) -> None:
     console.print(table)
 
 
-def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str]) -> None:
+def _show_recipe(
+    recipe: Recipe, plugin: str, count: bool, overrides: list[str], built: SRModel | None = None
+) -> None:
+    """A recipe's table and its components'; ``built``: the model already read (a checkpoint's)."""
     from srzoo.model.graph import analyse
 
     layout = analyse(recipe)
@@ -167,10 +174,10 @@ def _show_recipe(recipe: Recipe, plugin: str, count: bool, overrides: list[str])
             + (f", critics: {', '.join(c.name + '=' + c.component for c in t.critics)}" if t.critics else ""),
         )
     console.print(table)
-    _show_components(recipe, count)
+    _show_components(recipe, count, built)
 
 
-def _show_components(recipe: Recipe, count: bool) -> None:
+def _show_components(recipe: Recipe, count: bool, built: SRModel | None = None) -> None:
     """The nodes' table; with ``count``, the model is built and its parameters and FLOPs counted."""
     from srzoo.api import build
     from srzoo.model.profile import flops_per_output, padded_output_side, parameters_per_stage
@@ -186,7 +193,7 @@ def _show_components(recipe: Recipe, count: bool) -> None:
     model = None
     if count:
         with err_console.status("building the model to count parameters and FLOPs…"):
-            model = build(recipe)
+            model = built if built is not None else build(recipe)
             params = parameters_per_stage(model)
             flops = flops_per_output(model, 256)
     for node in recipe.nodes:
@@ -215,6 +222,14 @@ def _show_components(recipe: Recipe, count: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from srzoo.inference.checkpoints import is_checkpoint, load_checkpoint
+
+    if is_checkpoint(args.name):
+        if args.overrides:
+            raise SrzooError(f"{args.name} is a checkpoint; --set changes recipes")
+        model = load_checkpoint(args.name)
+        _show_recipe(model.recipe, "checkpoint", count=not args.no_flops, overrides=[], built=model)
+        return 0
     if args.name.endswith(".toml"):
         if args.kind and normalise_kind(args.kind) != "recipe":
             raise SrzooError(f"{args.name} is a recipe file; --kind {args.kind} does not apply")

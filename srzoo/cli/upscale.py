@@ -35,7 +35,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-m",
         required=True,
         metavar="RECIPE",
-        help="recipe name (srzoo list recipe) or a .toml file",
+        help="recipe name (srzoo list recipe), a .toml file, or a checkpoint file a plugin reads "
+        "(e.g. .pth, .safetensors with srzoo[spandrel])",
+    )
+    parser.add_argument(
+        "--label", metavar="NAME", help="the model's name in messages (a checkpoint's default: its file stem)"
     )
     parser.add_argument(
         "--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)"
@@ -176,7 +180,8 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from srzoo.inference.loading import load_for_inference
+    from srzoo.inference.checkpoints import is_checkpoint
+    from srzoo.inference.loading import load_checkpoint_for_inference, load_for_inference
     from srzoo.inference.upscaling import auto_tile, upscale_to_file
 
     items = _expand(args.inputs)
@@ -188,19 +193,28 @@ def run(args: argparse.Namespace) -> int:
     if args.bf16 and args.no_fast:
         raise SrzooError("--bf16 runs on the fast path; drop --no-fast")
     device = pick_device(args.device)
-    recipe = recipe_with_settings(args.model, args.overrides)
     if args.weights is not None and args.pretrained:
         raise SrzooError("--weights and --pretrained: give one of them")
-    loaded = load_for_inference(
-        recipe,
-        weights=args.weights,
-        pretrained=args.pretrained,
-        fast=not args.no_fast,
-        bf16=args.bf16,
-        device=device,
-    )
+    if is_checkpoint(args.model):
+        if args.weights is not None or args.pretrained or args.overrides:
+            raise SrzooError(
+                f"--model {args.model} is a checkpoint with its own weights and architecture; "
+                "drop --weights, --pretrained and --set"
+            )
+        loaded = load_checkpoint_for_inference(
+            args.model, name=args.label, fast=not args.no_fast, bf16=args.bf16, device=device
+        )
+    else:
+        loaded = load_for_inference(
+            recipe_with_settings(args.model, args.overrides),
+            weights=args.weights,
+            pretrained=args.pretrained,
+            fast=not args.no_fast,
+            bf16=args.bf16,
+            device=device,
+        )
     model, runner = loaded.model, loaded.runner
-    name = model.recipe.name
+    name = args.label or model.recipe.name
     if not loaded.trained and not args.allow_untrained:
         raise SrzooError(
             f"{name} is a learned model and no weights were given: its output would be noise from random "

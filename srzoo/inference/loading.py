@@ -15,12 +15,20 @@ import torch
 from torch import nn
 
 from ..api import build, get_recipe
+from ..errors import SrzooError
 from ..model.srmodel import SRModel
 from ..model.weights import sha256_of
 from ..recipe.core import Recipe
+from .checkpoints import fast_or_plain, is_checkpoint, load_checkpoint
 from .fast import optimize_for_inference
 
-__all__ = ["LoadedModel", "has_pretrained", "is_learned", "load_for_inference"]
+__all__ = [
+    "LoadedModel",
+    "has_pretrained",
+    "is_learned",
+    "load_checkpoint_for_inference",
+    "load_for_inference",
+]
 
 
 def is_learned(model: nn.Module) -> bool:
@@ -85,3 +93,25 @@ def load_for_inference(
     model = model.to(device)
     runner = optimize_for_inference(model, bf16=bf16) if fast else model
     return LoadedModel(model, runner, record, is_learned(model))
+
+
+def load_checkpoint_for_inference(
+    path: str | Path,
+    *,
+    name: str | None = None,
+    fast: bool = True,
+    bf16: bool = False,
+    device: torch.device | str = "cpu",
+) -> LoadedModel:
+    """Read checkpoint file ``path`` (architecture and weights, through the plugin that reads its
+    suffix; labelled ``name`` or the file's stem) on ``device``; the fast path only where it computes
+    the same ([`fast_or_plain`][srzoo.inference.checkpoints.fast_or_plain]).
+
+    Raises:
+        SrzooError: what [`srzoo.load_checkpoint`][srzoo.load_checkpoint] raises.
+    """
+    if not is_checkpoint(path):
+        raise SrzooError(f"{path}: not a checkpoint file an installed plugin reads")
+    model = load_checkpoint(path, name=name).to(device)
+    runner = fast_or_plain(model, bf16=bf16) if fast else model
+    return LoadedModel(model, runner, {"path": str(path), "sha256": sha256_of(path)}, is_learned(model))

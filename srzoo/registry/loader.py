@@ -57,7 +57,8 @@ _HOOK_OF_KIND: dict[str, str] = {
 assert tuple(_HOOK_OF_KIND) == KINDS
 _CHARTS_HOOK = "srzoo_register_charts"
 _COMMANDS_HOOK = "srzoo_register_commands"
-_HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _COMMANDS_HOOK)
+_CHECKPOINTS_HOOK = "srzoo_register_checkpoint_formats"
+_HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _CHECKPOINTS_HOOK, _COMMANDS_HOOK)
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -93,6 +94,8 @@ class _State:
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     charts: dict[str, Entry] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
+    checkpoint_formats: dict[str, Entry] = field(default_factory=dict)
+    """Checkpoint readers by lower-case file suffix (``".pth"``)."""
     clashes: list[str] = field(default_factory=list)
     """One line per chart or command name that two plugins registered (both are hidden)."""
     _taken: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -236,6 +239,25 @@ def _chart_register(plugin: str, collected: list[Entry]) -> Callable[..., None]:
     return register
 
 
+def _checkpoint_register(plugin: str, collected: list[Entry]) -> Callable[..., None]:
+    def register(suffix: str, load: Any, **metadata: Any) -> None:
+        if not isinstance(suffix, str) or not re.fullmatch(r"\.[A-Za-z0-9_]+", suffix):
+            raise SrzooError(
+                f"plugin {plugin!r} registered a checkpoint format {suffix!r}; expected a file suffix "
+                "such as '.pth'"
+            )
+        if not _is_factory(load):
+            raise SrzooError(
+                f"plugin {plugin!r} registered checkpoint format {suffix!r} with {load!r}; expected a "
+                "callable load(path, name) or a 'package.module:attribute' string"
+            )
+        collected.append(
+            Entry("checkpoint format", suffix.lower(), load, plugin, MappingProxyType(dict(metadata)))
+        )
+
+    return register
+
+
 def _unknown_hook(exc: pluggy.PluginValidationError) -> str:
     found = re.search(r"unknown hook '([^']+)'", str(exc))
     if found is None:
@@ -302,6 +324,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
     others = [p for p in manager.get_plugins() if p is not plugin]
     entries: list[Entry] = []
     charts: list[Entry] = []
+    checkpoint_formats: list[Entry] = []
     cli = CommandLine(info.name)
     calls: list[tuple[str, dict[str, Any]]] = [
         (hook, {"register": _checked_register(kind, info.name, entries)})
@@ -309,6 +332,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
     ]
     calls += [
         (_CHARTS_HOOK, {"register": _chart_register(info.name, charts)}),
+        (_CHECKPOINTS_HOOK, {"register": _checkpoint_register(info.name, checkpoint_formats)}),
         (_COMMANDS_HOOK, {"cli": cli}),
     ]
     for hook_name, kwargs in calls:
@@ -325,6 +349,8 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
         state.registry.add(entry)
     for chart in charts:
         _add_unique(state, "chart", chart.name, chart, state.charts)
+    for reader in checkpoint_formats:
+        _add_unique(state, "checkpoint format", reader.name, reader, state.checkpoint_formats)
     for command in cli.commands:
         _add_unique(state, "command", command.name, command, state.commands)
     state.plugins[info.name] = info
