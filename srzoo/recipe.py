@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ._hyperparameters import check_train
 from .errors import RecipeError, SrzooError
 
 __all__ = [
@@ -709,6 +710,7 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
         degradation=degradation,
     )
     reader.finish()
+    check_train(spec, source)
     return spec
 
 
