@@ -33,9 +33,8 @@ __all__ = ["JsonLines", "dumps_toml"]
 class JsonLines:
     """An append-only JSON-lines file, fsynced after every row.
 
-    A row is one ``write`` of one line, so a crash leaves at most a torn last line; reading
-    skips it (and only it: a damaged line before the last is an error naming the file and line),
-    and the next append starts on a fresh line.
+    A row is one ``write`` of one line, so a crash leaves at most a torn last line: reading skips
+    it, a resume drops it, and an append after it starts on a fresh line.
     """
 
     def __init__(self, path: Path) -> None:
@@ -70,22 +69,11 @@ class JsonLines:
             raise InputError(f"{self.path}: cannot append a row ({reason_of(exc)})") from None
 
     def rows(self) -> list[dict[str, Any]]:
-        """The rows; a torn last line (a crash, a full disk) is skipped."""
+        """The rows; torn lines (a crash or a full disk mid-write) are skipped."""
         if not self.path.is_file():
             return []
-        lines = [(n, line) for n, line in enumerate(self.path.read_text().splitlines(), 1) if line.strip()]
-        rows = []
-        for index, (number, line) in enumerate(lines):
-            row = _row(line)
-            if row is None:
-                if index == len(lines) - 1:
-                    break  # torn by a crash: the step is logged again after the resume
-                raise InputError(
-                    f"{self.path}: line {number} is not a JSON row with a step; "
-                    "restore the file or move it aside (the checkpoints are not affected)"
-                ) from None
-            rows.append(row)
-        return rows
+        rows = (_row(line) for line in self.path.read_text().splitlines() if line.strip())
+        return [row for row in rows if row is not None]
 
 
 def _row(line: str) -> dict[str, Any] | None:
