@@ -133,6 +133,12 @@ def test_nothing_readable_changes_nothing_and_advises_no_deletion(photos, three_
     assert _snapshot(three_steps) == before
 
 
+def test_resume_without_a_run_leaves_no_folder(photos, tmp_path, capsys):
+    code, err = _cli(capsys, _args(photos, tmp_path / "new" / "run", 2, "--resume"))
+    assert code == 2 and "no checkpoint to resume from" in err
+    assert not (tmp_path / "new").exists()
+
+
 def test_a_fresh_run_over_checkpoints_is_refused_even_with_a_broken_pointer(photos, three_steps, capsys):
     (three_steps / "checkpoints" / "latest.json").write_text("")
     before = _snapshot(three_steps)

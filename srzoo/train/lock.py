@@ -29,6 +29,7 @@ class RunLock:
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / LOCK_NAME
         self._fd: int | None = None
+        self._created = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -54,6 +55,17 @@ class RunLock:
         if self._fd is not None:
             os.close(self._fd)  # closing the descriptor drops the flock
             self._fd = None
+
+    def abandon(self) -> None:
+        """Release after a failed set-up: remove the lock file, and the folders made for it if empty."""
+        if self._fd is not None and self._created:
+            self.path.unlink(missing_ok=True)
+            for folder in self._created:  # deepest first
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+        self.release()
 
     def __del__(self) -> None:
         self.release()

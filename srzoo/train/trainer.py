@@ -151,7 +151,8 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
                 self.metrics.truncate_after(0)
                 self.validations.truncate_after(0)
         except BaseException:
-            self.close()
+            if self._lock is not None:
+                self._lock.abandon()  # a folder made only for the lock goes again
             raise
 
     def close(self) -> None:
