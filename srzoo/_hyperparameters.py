@@ -10,8 +10,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import torch
-
 from .errors import RecipeError
 
 if TYPE_CHECKING:  # annotations only: the recipe schema imports this module
@@ -36,20 +34,28 @@ def check_train(spec: TrainSpec, source: str) -> None:
         )
 
 
-UNSUITABLE = ("lbfgs", "sparseadam", "muon")
-"""``torch.optim`` classes a plain training step cannot drive (a closure; sparse gradients; 2-D only)."""
+OPTIMIZERS = (
+    "adadelta",
+    "adafactor",
+    "adagrad",
+    "adam",
+    "adamax",
+    "adamw",
+    "asgd",
+    "nadam",
+    "radam",
+    "rmsprop",
+    "rprop",
+    "sgd",
+)
+"""The ``torch.optim`` classes (lower case) a plain training step drives: not ``lbfgs`` (it needs a
+closure), ``sparseadam`` (sparse gradients) or ``muon`` (2-D parameters only). Listed, not read
+from ``torch.optim``, so that reading a recipe does not load torch."""
 
 
 def optimizer_names() -> list[str]:
-    """The lower-case ``torch.optim`` names a recipe may use (``adam``, ``sgd``, ...)."""
-    return sorted(
-        name.lower()
-        for name, obj in vars(torch.optim).items()
-        if isinstance(obj, type)
-        and issubclass(obj, torch.optim.Optimizer)
-        and obj is not torch.optim.Optimizer
-        and name.lower() not in UNSUITABLE
-    )
+    """The optimiser names a recipe may use (``adam``, ``sgd``, ...)."""
+    return list(OPTIMIZERS)
 
 
 def _check_optimizer(optimizer: Optimizer, source: str, path: str) -> None:

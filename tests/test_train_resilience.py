@@ -410,3 +410,10 @@ def test_bench_write_errors_name_the_folder_not_a_temporary_file(tmp_path, capsy
     assert (
         err == f"error: --out {out}: cannot write the results (no space left on the device; free some space)"
     )
+
+
+def test_every_listed_optimiser_is_a_torch_optimiser():
+    from srzoo._hyperparameters import OPTIMIZERS
+
+    classes = {name.lower(): obj for name, obj in vars(torch.optim).items() if isinstance(obj, type)}
+    assert all(issubclass(classes[name], torch.optim.Optimizer) for name in OPTIMIZERS)
