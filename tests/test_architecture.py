@@ -48,6 +48,7 @@ LAZY_ALLOWED: dict[str, str] = {
     "scipy": "optional, heavy",
     "kornia": "optional augmentation, heavy to import",
     "torch.distributed": "only under torchrun",
+    "fcntl": "POSIX only: run folders are locked where it exists",
 }
 """Third-party modules a function may import lazily, and why."""
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+from pathlib import Path
 
 from rich.console import Console
 
@@ -84,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             raise SrzooError(f"--weights {path}: no such file")
     device = pick_device(args.device)
     out = output_folder(args.out) if args.out else None
+    if out is not None:
+        _check_writable(out)  # before minutes of benchmarking, not after
     with progress() as bar:
 
         def hook(description: str, total: int):
@@ -131,13 +136,36 @@ def run(args: argparse.Namespace) -> int:
         from srzoo.bench.figures import write_figures
         from srzoo.bench.report import write_text
 
-        written = [
-            write_text(out / "results.json", to_json(results)),
-            write_text(out / "results.csv", to_csv(results)),
-            write_text(out / "results.md", to_markdown(results)),
-            *write_figures(results, out),
-        ]
+        try:
+            written = [
+                write_text(out / "results.json", to_json(results)),
+                write_text(out / "results.csv", to_csv(results)),
+                write_text(out / "results.md", to_markdown(results)),
+                *write_figures(results, out),
+            ]
+        except OSError as exc:  # the message names a temporary file: name the user's folder instead
+            raise SrzooError(f"--out {out}: cannot write the results ({_reason(exc)})") from None
         err_console.print(
             f"wrote {len(written)} files to {out}/: " + ", ".join(p.name for p in written), markup=False
         )
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse (one line) an ``--out`` that cannot be written: the folder, or the nearest existing
+    folder above it, must be writable and have free space. Nothing is created here."""
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise SrzooError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SrzooError(
+            f"--out {out}: {existing} is not writable (permission denied); choose another folder"
+        )
+    if hasattr(os, "statvfs") and os.statvfs(existing).f_bavail == 0:
+        raise SrzooError(f"--out {out}: no space left on the device holding {existing}; free some space")
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device; free some space"
+    return exc.strerror or str(exc)

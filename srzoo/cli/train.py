@@ -106,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     trainer = Trainer(args.recipe, options)
+    if trainer.resumed_from is not None and trainer.dist.is_main:
+        err_console.print(
+            f"resuming from {trainer.resumed_from} (step {trainer.step} of {trainer.total_steps})",
+            highlight=False,
+            soft_wrap=True,
+        )
     result = trainer.fit()
     if not trainer.dist.is_main:
         return 0
@@ -113,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         err_console.print(
             f"stopped at step {result.step}; checkpoint {result.checkpoint}; continue with --resume",
             highlight=False,
+            soft_wrap=True,
         )
         return 130
     scores = ", ".join(f"{k} {v:.4f}" for k, v in result.validation.items())

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import RecipeError
 from ..registry import loader
+from .hyperparameters import check_train
 from .schema import (
     _NODE_NAME,
     _SHA256,
@@ -242,6 +243,7 @@ def _parse_train(table: Any, source: str, node_names: set[str]) -> TrainSpec:
         degradation=degradation,
     )
     reader.finish()
+    check_train(spec, source)
     return spec
 
 

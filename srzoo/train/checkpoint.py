@@ -10,6 +10,7 @@ A checkpoint is a folder ``RUN/checkpoints/step-NNNNNNNN/`` holding
 It is written into ``step-NNNNNNNN.partial/`` (every file fsync'ed), then renamed into place, and
 only then is ``RUN/checkpoints/latest.json`` pointed at it (temp file, fsync, rename). A failed
 save (a full disk) removes the partial folder and leaves the previous checkpoint as it was.
+Resuming takes the newest folder that reads back whole, whatever ``latest.json`` says.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,16 +39,29 @@ __all__ = [
     "atomic_write",
     "capture_rng",
     "flatten_optimizer",
+    "reason_of",
     "restore_rng",
     "unflatten_optimizer",
 ]
 
 FORMAT = "srzoo-train-checkpoint/1"
 LATEST = "latest.json"
+_STEP_NAME = re.compile(r"step-\d{8}")
 
 
 class CheckpointError(SrzooError):
-    """A checkpoint that is missing, unreadable, of another recipe, or could not be written."""
+    """A checkpoint that is missing, unreadable, of another recipe, or could not be written.
+
+    ``reason`` is the cause alone, in words (the message is ``"{where}: ... ({reason})"``).
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"{message} ({reason})" if reason else message)
+
+
+Loaded = tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, Any]]
+"""A checkpoint's ``(model weights, other tensors, JSON state)``."""
 
 
 def _write_bytes(handle: Any, data: bytes) -> None:
@@ -87,7 +102,15 @@ def atomic_write(path: Path, data: bytes) -> Path:
     return path
 
 
+def reason_of(exc: BaseException) -> str:
+    """Any error's cause in words: `_reason` for I/O errors, else the message (or the type's name)."""
+    if isinstance(exc, OSError):
+        return _reason(exc)
+    return str(exc) or type(exc).__name__
+
+
 def _reason(exc: OSError) -> str:
+    """The cause of an I/O error in words, without the ``[Errno N]`` and the (temporary) file name."""
     if exc.errno == errno.ENOSPC:
         return "no space left on the device; free some space"
     return exc.strerror or str(exc)
@@ -225,25 +248,41 @@ class CheckpointStore:
         return final
 
     def _prune(self, keep_also: Path) -> None:
-        done = sorted(p for p in self.folder.glob("step-*") if p.is_dir() and not p.name.endswith(".partial"))
+        done = sorted(self.folders())
         for old in done[: max(0, len(done) - self.keep)]:
             if old != keep_also:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def folders(self) -> list[Path]:
+        """The complete checkpoint folders ``step-NNNNNNNN`` (renamed into place), newest first."""
+        if not self.folder.is_dir():
+            return []
+        found = [p for p in self.folder.iterdir() if _STEP_NAME.fullmatch(p.name) and p.is_dir()]
+        return sorted(found, key=lambda p: p.name, reverse=True)
+
     def latest(self) -> Path | None:
-        """The newest complete checkpoint folder (from ``latest.json``), or ``None``."""
-        pointer = self.folder / LATEST
-        if not pointer.is_file():
-            return None
-        try:
-            name = json.loads(pointer.read_text())["checkpoint"]
-        except (OSError, ValueError, KeyError, TypeError):
-            raise CheckpointError(f"{pointer}: unreadable; delete it to resume from scratch") from None
-        path = self.folder / name
-        return path if path.is_dir() else None
+        """The newest checkpoint folder whose files read back whole, or ``None``.
+
+        ``latest.json`` is only a hint for people and tools: the folders themselves are checked
+        (a kill between renaming a folder and updating the pointer, a truncated pointer, or one
+        naming a folder outside the run must not hide a good checkpoint).
+        """
+        found = self.newest_readable()
+        return found[0] if found else None
+
+    def newest_readable(self) -> tuple[Path, Loaded, list[str]] | None:
+        """``(folder, its contents, why newer folders were passed over)`` of the newest checkpoint
+        that loads whole, or ``None`` when there is none (see `folders` for which ones exist)."""
+        passed: list[str] = []
+        for path in self.folders():
+            try:
+                return path, self.load(path), passed
+            except CheckpointError as exc:
+                passed.append(f"{path.name} is unreadable ({exc.reason})")
+        return None
 
     @staticmethod
-    def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, Any]]:
+    def load(path: Path) -> Loaded:
         """``(model weights, other tensors, JSON state)`` of a checkpoint folder.
 
         Raises:
@@ -256,8 +295,17 @@ class CheckpointStore:
             meta = json.loads((path / "state.json").read_text())
             model = load_file(str(path / "model.safetensors"))
             tensors = load_file(str(path / "state.safetensors"))
+        except FileNotFoundError as exc:
+            raise CheckpointError(
+                f"{path}: not a readable srzoo checkpoint",
+                reason=f"{Path(str(exc.filename)).name} is missing",
+            ) from None
         except (OSError, ValueError, SafetensorError) as exc:
-            raise CheckpointError(f"{path}: not a readable srzoo checkpoint ({exc})") from None
-        if meta.get("format") != FORMAT:
-            raise CheckpointError(f"{path}: not an srzoo training checkpoint (format {meta.get('format')!r})")
+            reason = _reason(exc) if isinstance(exc, OSError) else f"damaged: {exc}"
+            raise CheckpointError(f"{path}: not a readable srzoo checkpoint", reason=reason) from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise CheckpointError(
+                f"{path}: not an srzoo training checkpoint", reason=f"format {found!r}, not {FORMAT!r}"
+            )
         return model, tensors, meta

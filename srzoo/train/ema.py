@@ -1,11 +1,11 @@
-"""Exponential moving average of the generators' weights."""
+"""Exponential moving average of the generators' weights: torch's ``AveragedModel`` with
+``get_ema_multi_avg_fn``, buffers copied (not averaged)."""
 
 from __future__ import annotations
 
-import copy
-
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 __all__ = ["EMA"]
 
@@ -24,19 +24,16 @@ class EMA:
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = float(decay)
-        self.shadow = copy.deepcopy(model).eval().requires_grad_(False)
+        self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=False)
+        # the copy made here is the average's first value (AveragedModel would overwrite it with the
+        # weights after the first update instead)
+        self.averaged.n_averaged.fill_(1)
+        self.shadow: nn.Module = self.averaged.module.eval().requires_grad_(False)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         """Average ``model``'s parameters into the shadow; copy its buffers."""
-        pairs = [
-            (s, p)
-            for s, p in zip(self.shadow.parameters(), model.parameters(), strict=True)
-            if s.is_floating_point()
-        ]
-        if pairs:
-            shadows, params = zip(*pairs, strict=True)
-            torch._foreach_lerp_(list(shadows), [p.detach() for p in params], 1.0 - self.decay)
+        self.averaged.update_parameters(model)
         for s, b in zip(self.shadow.buffers(), model.buffers(), strict=True):
             s.copy_(b)
 

@@ -90,10 +90,21 @@ class TrainOptions:
             raise InputError(f"workers must be a non-negative integer, got {self.workers!r}")
         if self.precision not in PRECISIONS:
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        _check_out_outside_data(self.out, self.data)
         if self.compile_mode not in COMPILE_MODES:
             raise InputError(
                 f"compile_mode must be one of {', '.join(COMPILE_MODES)}, got {self.compile_mode!r}"
             )
+
+
+def _check_out_outside_data(out: Path, data: Path) -> None:
+    """A run folder inside the data would be read back as training images (its figures, weights)."""
+    out_path, data_path = out.resolve(), data.resolve()
+    if out_path == data_path or data_path in out_path.parents:
+        raise InputError(
+            f"--out {out} is inside --data {data}: the run's figures would be read as training images; "
+            "choose an --out outside the data folder"
+        )
 
 
 def _positive(name: str, value: object, optional: bool = False) -> None:

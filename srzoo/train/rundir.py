@@ -23,36 +23,66 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._io import atomic as _atomic
+from ..errors import InputError
+from .checkpoint import reason_of
+
 __all__ = ["JsonLines", "dumps_toml"]
 
 
 class JsonLines:
-    """An append-only JSON-lines file, flushed after every row."""
+    """An append-only JSON-lines file, fsynced after every row.
+
+    A row is one ``write`` of one line, so a crash leaves at most a torn last line: reading skips
+    it, a resume drops it, and an append after it starts on a fresh line.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
     def truncate_after(self, step: int) -> None:
-        """Drop rows logged after ``step`` (a resumed run continues from its checkpoint)."""
+        """Drop rows logged after ``step`` (a resumed run continues from its checkpoint) and a torn
+        last line; the file is replaced atomically."""
         if not self.path.is_file():
             return
-        kept = [
-            line
-            for line in self.path.read_text().splitlines()
-            if line.strip() and json.loads(line)["step"] <= step
-        ]
-        self.path.write_text("".join(line + "\n" for line in kept))
+        kept = [row for row in self.rows() if row["step"] <= step]
+        data = "".join(json.dumps(row) + "\n" for row in kept).encode()
+        try:
+            _atomic.atomic_write(self.path, lambda handle: handle.write(data))
+        except OSError as exc:
+            raise InputError(
+                f"{self.path}: cannot rewrite ({reason_of(exc)}); it was left as it was"
+            ) from None
 
     def append(self, row: Mapping[str, Any]) -> None:
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(_finite_or_str(row)) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        line = json.dumps(_finite_or_str(row)) + "\n"
+        try:
+            with open(self.path, "ab+") as handle:
+                if handle.tell() > 0:
+                    handle.seek(-1, os.SEEK_END)
+                    if handle.read(1) != b"\n":  # a torn line from a crash: do not glue onto it
+                        line = "\n" + line
+                handle.write(line.encode())
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot append a row ({reason_of(exc)})") from None
 
     def rows(self) -> list[dict[str, Any]]:
+        """The rows; torn lines (a crash or a full disk mid-write) are skipped."""
         if not self.path.is_file():
             return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        rows = (_row(line) for line in self.path.read_text().splitlines() if line.strip())
+        return [row for row in rows if row is not None]
+
+
+def _row(line: str) -> dict[str, Any] | None:
+    """A parsed row, or ``None`` for a line that is not a JSON object with an integer step."""
+    try:
+        row = json.loads(line)
+    except ValueError:
+        return None
+    return row if isinstance(row, dict) and isinstance(row.get("step"), int) else None
 
 
 def _finite_or_str(row: Mapping[str, Any]) -> dict[str, Any]:
