@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .model.tiling import check_tile, exact_bands, receptive_field
+from .model.tiling import check_tile, exact_bands, plan_axis, receptive_field
 
-__all__ = ["check_tile", "exact_bands", "receptive_field"]
+__all__ = ["check_tile", "exact_bands", "plan_axis", "receptive_field"]

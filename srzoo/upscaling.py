@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from .inference.upscaling import MAX_TILE, auto_tile, memory_budget, read_alpha, upscale_to_file
+from .inference.upscaling import MAX_TILE, TILE_BYTES, auto_tile, memory_budget, read_alpha, upscale_to_file
 
-__all__ = ["MAX_TILE", "auto_tile", "memory_budget", "read_alpha", "upscale_to_file"]
+__all__ = ["MAX_TILE", "TILE_BYTES", "auto_tile", "memory_budget", "read_alpha", "upscale_to_file"]

@@ -5,7 +5,8 @@ and, for PNG targets, writes each band of tiles to disk as soon as it is done, s
 is set by the tile size, not by the image: only the LR input and one band of output are held.
 Other formats are encoded by Pillow from the whole output image. An alpha channel (RGBA, LA,
 palette transparency) is upscaled by MATLAB bicubic and kept in PNG outputs (other formats drop it).
-`auto_tile` picks the tile side from the memory available on the device.
+`auto_tile` picks the tile side from the model's measured memory per LR pixel, so that one
+window's forward stays within `TILE_BYTES` (or the free memory, if less).
 """
 
 from __future__ import annotations
@@ -27,12 +28,25 @@ from ..model.srmodel import SRModel
 from ..model.tiling import exact_bands, receptive_field
 from ..runtime.memory import PeakMemory, read_status_kib
 
-__all__ = ["auto_tile", "memory_budget", "read_alpha", "upscale_to_file"]
+__all__ = ["MAX_TILE", "TILE_BYTES", "auto_tile", "memory_budget", "read_alpha", "upscale_to_file"]
 
-MAX_TILE = 512
-"""The largest automatic tile side (LR pixels): beyond it, tiles gain no speed."""
+MAX_TILE = 2048
+"""The largest automatic tile side (LR pixels)."""
 
 MIN_TILE = 64
+
+PROBE_SIDE = 128
+"""The side of the probe that measures a model's memory per LR pixel: large enough that its
+activations are fresh allocations (tens of MiB), not blocks the heap had kept."""
+
+TILE_BYTES = 5 << 28
+"""The memory one automatic tile's forward may use (1.25 GiB), unless `memory_budget` is smaller.
+
+Below the whole image, larger tiles gain little speed (`srzoo.tiling.plan_axis` balances the
+windows, so the overlap costs 10-20 % of the work at this size) while memory grows with the tile:
+LapSRN ×4 measures about 15 KiB per LR pixel (tile about 290), so a 500×480 image runs in four
+windows of about 260² at less than half the untiled peak memory
+(``benchmarks/upscale_tiles.py``)."""
 
 
 def memory_budget(device: torch.device) -> int:
@@ -50,26 +64,33 @@ def memory_budget(device: torch.device) -> int:
 
 
 def _bytes_per_lr_pixel(model: SRModel, device: torch.device, side: int) -> float:
-    """The peak memory of one forward per LR pixel, measured on a ``side x side`` probe."""
-    probe = torch.rand(1, 3, side, side, device=device)
+    """The peak memory of one forward per LR pixel, measured on a ``side x side`` probe.
+
+    A small warm-up first does the one-off work (weight packing, cuDNN workspaces); on the CPU the
+    probe is then the first forward at its size, as a repeated forward would reuse the heap the
+    first one freed and show almost no growth of the resident set.
+    """
     with torch.inference_mode():
-        model(probe)  # warm-up: weight packing, allocator pools
-        if device.type != "cuda":
-            before = (read_status_kib("VmRSS") or 0) * 1024
+        model(torch.rand(1, 3, side // 4, side // 4, device=device))
+        probe = torch.rand(1, 3, side, side, device=device)
+        before = 0.0 if device.type == "cuda" else (read_status_kib("VmRSS") or 0) * 1024
         with PeakMemory(device) as peak:
             model(probe)
-    used = peak.mib * 2**20 if device.type == "cuda" else peak.mib * 2**20 - before
-    return max(used, 0.0) / (side * side)
+    return max(peak.mib * 2**20 - before, 0.0) / (side * side)
 
 
 def auto_tile(model: SRModel, device: torch.device) -> int:
-    """An LR tile side whose forward fits in `memory_budget`, between 64 (or what the
-    receptive field needs) and `MAX_TILE`, a multiple of 8; independent of the image size."""
+    """The LR tile side (the longest window side, context included) whose forward fits in
+    ``min(TILE_BYTES, memory_budget(device))`` by the model's measured memory per LR pixel.
+
+    Between 64 (or ``2 r + 16`` for a receptive field ``r``) and `MAX_TILE`, a multiple of 8 where
+    that leaves a core; independent of the image size (an image smaller than the tile runs whole).
+    """
     radius = receptive_field(model) or 0
-    side = max(32, 2 * radius + 8)
+    side = max(PROBE_SIDE, 2 * radius + 8)
     per_pixel = _bytes_per_lr_pixel(model, device, side)
     per_pixel = max(per_pixel, 3 * 4 * model.scale**2 * 4.0)  # at least input and output buffers
-    tile = int(math.sqrt(memory_budget(device) / per_pixel))
+    tile = int(math.sqrt(min(TILE_BYTES, memory_budget(device)) / per_pixel))
     tile = max(MIN_TILE, 2 * radius + 16, min(MAX_TILE, tile))
     return tile - tile % 8 if tile % 8 and tile - tile % 8 > 2 * radius else tile
 

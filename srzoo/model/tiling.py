@@ -17,6 +17,7 @@ The radius is the model's ``receptive_field``, derived from its components' regi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import torch
@@ -26,7 +27,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .srmodel import SRModel
 
-__all__ = ["check_tile", "exact_bands", "receptive_field"]
+__all__ = ["check_tile", "exact_bands", "plan_axis", "receptive_field"]
 
 
 def receptive_field(model: SRModel) -> int | None:
@@ -56,8 +57,27 @@ def check_tile(tile: int, radius: int, name: str) -> int:
     return core
 
 
-def _starts(size: int, core: int) -> list[int]:
-    return list(range(0, size, core))
+def plan_axis(size: int, tile: int, radius: int) -> tuple[int, list[tuple[int, int, int]]]:
+    """Cut one axis of ``size`` LR pixels into the fewest windows of at most ``tile`` pixels.
+
+    Windows are as long as one another (the cores are balanced rather than ``tile - 2 r`` long with
+    a short last one), each core has ``radius`` pixels of context on both sides or reaches the image
+    border, and windows are shifted inward at the borders, so the first and last cores need context
+    on one side only: ``n = ceil((size - 2 r) / (tile - 2 r))`` windows where ``size > tile``.
+
+    Returns:
+        ``(window, cuts)``: the common window length and ``(core_start, core_stop, window_start)``
+        for each window, in order; the cores partition ``[0, size)``.
+    """
+    if size <= tile:
+        return size, [(0, size, 0)]
+    count = -(-(size - 2 * radius) // (tile - 2 * radius))
+    inner = -(-(size - 2 * radius) // count)
+    window = inner + 2 * radius
+    stops = [0] + [window - radius + k * inner for k in range(count - 1)] + [size]
+    return window, [
+        (start, stop, min(max(start - radius, 0), size - window)) for start, stop in pairwise(stops)
+    ]
 
 
 def exact_bands(
@@ -70,11 +90,17 @@ def exact_bands(
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """Upscale ``lr`` in exact tiles, one horizontal band of tiles at a time.
 
+    Each axis is cut by `plan_axis`, so all the windows have one shape; the windows of a band run
+    as one batch of at most ``tile * tile`` LR pixels per image (``max(1, tile**2 // window area)``
+    windows at a time), which keeps the cores busy on small windows and bounds memory as one
+    ``tile x tile`` window does.
+
     Args:
         run: the whole-image upscaler ``(N, 3, h, w) -> (N, 3, s*h, s*w)``.
         lr: ``(N, 3, H, W)`` input.
         scale: ``s``.
-        tile: LR side of a tile including its context (the core is ``tile - 2 * radius``).
+        tile: the longest LR side of a window including its context (a core is at most
+            ``tile - 2 * radius``).
         radius: the model's receptive field in LR pixels.
         name: the model's name, for the error message.
 
@@ -84,36 +110,27 @@ def exact_bands(
     Raises:
         InputError: a tile too small for the receptive field.
     """
-    core = check_tile(tile, radius, name)
+    check_tile(tile, radius, name)
     n, _, h, w = lr.shape
-    for top in _starts(h, core):
-        bottom = min(top + core, h)
-        window_top, window_bottom = _window(top, bottom, h, tile, radius)
+    window_h, rows_plan = plan_axis(h, tile, radius)
+    window_w, cols_plan = plan_axis(w, tile, radius)
+    group = max(1, (tile * tile) // (window_h * window_w))
+    for top, bottom, window_top in rows_plan:
         band = None
-        for left in _starts(w, core):
-            right = min(left + core, w)
-            window_left, window_right = _window(left, right, w, tile, radius)
-            sr = run(lr[..., window_top:window_bottom, window_left:window_right])
+        rows = slice((top - window_top) * scale, (bottom - window_top) * scale)
+        for first in range(0, len(cols_plan), group):
+            cuts = cols_plan[first : first + group]
+            pieces = [
+                lr[..., window_top : window_top + window_h, left : left + window_w] for _, _, left in cuts
+            ]
+            sr = run(pieces[0] if len(pieces) == 1 else torch.cat(pieces))
+            del pieces
             if band is None:
                 band = sr.new_empty(n, sr.shape[1], (bottom - top) * scale, w * scale)
-            rows = slice((top - window_top) * scale, (bottom - window_top) * scale)
-            cols = slice((left - window_left) * scale, (right - window_left) * scale)
-            band[..., left * scale : right * scale] = sr[..., rows, cols]
+            for k, (left, right, window_left) in enumerate(cuts):
+                cols = slice((left - window_left) * scale, (right - window_left) * scale)
+                band[..., left * scale : right * scale] = sr[k * n : (k + 1) * n, :, rows, cols]
             del sr  # only the band is kept, not every window's output
         assert band is not None
         yield top * scale, band
         del band
-
-
-def _window(start: int, stop: int, size: int, tile: int, radius: int) -> tuple[int, int]:
-    """The ``tile``-long window (the whole axis when shorter) holding ``[start, stop)`` with
-    ``radius`` pixels of context on each side, or the image border where it is nearer.
-
-    Windows are shifted inward at the borders rather than clipped, so that every window has the
-    same shape: the backends' per-shape caches (oneDNN primitives, allocator pools) then stay one
-    size however large the image.
-    """
-    if size <= tile:
-        return 0, size
-    first = min(max(start - radius, 0), size - tile)
-    return first, first + tile
