@@ -80,7 +80,8 @@ def set_pretrained(name: str, file: str, digest: str) -> None:
     path = RECIPES / f"{name}.toml"
     lines = [line for line in path.read_text().splitlines() if not line.startswith("pretrained = ")]
     entry = (
-        f'pretrained = {{ file = "{file}", sha256 = "{digest}" }}  # written by benchmarks/ship_weights.py'
+        f'pretrained = {{ file = "{file}", sha256 = "{digest}", data = "Facades" }}  '
+        "# written by benchmarks/ship_weights.py"
     )
     first_table = next(i for i, line in enumerate(lines) if re.match(r"\s*\[", line))
     while first_table > 0 and (not lines[first_table - 1].strip() or lines[first_table - 1].startswith("#")):

@@ -9,7 +9,14 @@ from rich.console import Console
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
+from ._options import (
+    add_device_option,
+    output_folder,
+    parse_labels,
+    parse_weights,
+    pick_device,
+    split_names,
+)
 
 HELP = "Compare SR methods on benchmark sets (PSNR/SSIM/GSM, speed, memory, published gaps, figures)."
 
@@ -18,7 +25,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--methods",
         metavar="M1,M2",
-        help="recipes to compare (default: bicubic-x4, bicubic-x8 and every recipe with weights available)",
+        help="recipes (names or .toml files) to compare (default: bicubic-x4, bicubic-x8 and every recipe "
+        "with weights available); a learned one runs with srzoo's shipped weights unless --weights gives some",
     )
     parser.add_argument(
         "--data",
@@ -36,7 +44,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="weights of a method, repeatable",
     )
     parser.add_argument(
-        "--pretrained", action="store_true", help="use srzoo's shipped weights where they exist"
+        "--label",
+        action="append",
+        default=[],
+        metavar="METHOD=LABEL",
+        help="the name a method's rows carry (default: its recipe's name), repeatable",
+    )
+    parser.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="use srzoo's shipped weights where they exist (the default; kept for old scripts)",
     )
     parser.add_argument(
         "--y",
@@ -78,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     methods = split_names(args.methods, "--methods") if args.methods else None
     metrics = split_names(args.metrics, "--metrics")
     weights = parse_weights(args.weights)
+    labels = parse_labels(args.label)
     for path in weights.values():
         if not path.is_file():
             raise SrzooError(f"--weights {path}: no such file")
@@ -94,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             args.data or ["charts"],
             metrics=metrics,
             weights=weights,
-            pretrained=args.pretrained,
+            labels=labels,
             y=args.y,
             degradation=args.degradation,
             seed=args.seed,

@@ -16,15 +16,13 @@ from ._options import add_device_option, output_folder, parse_weights, pick_devi
 
 HELP = "Run recipes on srzoo's own test charts (Siemens star, zone plate, text, edges, facade): PNG panels + scores."
 
-DEFAULT_MODELS = "bicubic-x4,bicubic-x8"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models",
-        default=DEFAULT_MODELS,
         metavar="M1,M2",
-        help=f"recipes to compare (default {DEFAULT_MODELS})",
+        help="recipes to compare (default: bicubic-x4, bicubic-x8 and every recipe srzoo ships weights "
+        "for, with those weights)",
     )
     parser.add_argument("--charts", default="all", metavar="C1,C2", help="charts to use (default all)")
     parser.add_argument(
@@ -66,19 +64,30 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import srzoo
+    from srzoo.bench.methods import default_methods
     from srzoo.charts import CHARTS, make_chart
     from srzoo.imageio import quantize_8bit, write_image
+    from srzoo.inference.loading import has_pretrained, is_learned
 
     out = output_folder(args.out)
-    models = split_names(args.models, "--models")
+    weights = parse_weights(args.weights)
+    models = split_names(args.models, "--models") if args.models else default_methods(weights)
     charts = list(CHARTS) if args.charts == "all" else split_names(args.charts, "--charts")
     for chart in charts:
         if chart not in CHARTS:
             raise SrzooError(f"--charts: unknown chart {chart!r}; expected one of: {', '.join(CHARTS)}")
     metric_names = split_names(args.metrics, "--metrics") if args.metrics else []
-    weights = parse_weights(args.weights)
     device = pick_device(args.device)
-    built = {name: srzoo.build(name, weights=weights.get(name)).to(device) for name in models}
+    built = {}
+    for name in models:
+        path = weights.get(name)
+        model = srzoo.build(name, weights=path, pretrained=path is None and has_pretrained(name))
+        if path is None and not has_pretrained(name) and is_learned(model):
+            raise SrzooError(
+                f"{name}: a learned model without weights would show noise and srzoo ships none for it; "
+                f"pass --weights {name}=PATH"
+            )
+        built[name] = model.to(device)
     rows: list[dict[str, Any]] = []
     panels: dict[str, list[Any]] = {chart: [] for chart in charts}
     hrs = {chart: make_chart(chart, args.size).to(device) for chart in charts}

@@ -41,7 +41,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)"
     )
     parser.add_argument(
-        "--pretrained", action="store_true", help="use the weights srzoo ships for the recipe"
+        "--pretrained",
+        action="store_true",
+        help="use the weights srzoo ships for the recipe (the default where it ships some; "
+        "an error where it ships none)",
     )
     parser.add_argument(
         "--allow-untrained",
@@ -176,7 +179,7 @@ def _is_out_of_memory(exc: BaseException) -> bool:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from srzoo.inference.loading import load_for_inference
+    from srzoo.inference.loading import has_pretrained, load_for_inference, weights_line
     from srzoo.inference.upscaling import auto_tile, upscale_to_file
 
     items = _expand(args.inputs)
@@ -194,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_for_inference(
         recipe,
         weights=args.weights,
-        pretrained=args.pretrained,
+        pretrained=args.pretrained or (args.weights is None and has_pretrained(recipe)),
         fast=not args.no_fast,
         bf16=args.bf16,
         device=device,
@@ -204,8 +207,11 @@ def run(args: argparse.Namespace) -> int:
     if not loaded.trained and not args.allow_untrained:
         raise SrzooError(
             f"{name} is a learned model and no weights were given: its output would be noise from random "
-            "weights; pass --weights PATH (or --allow-untrained)"
+            "weights and srzoo ships none for it; pass --weights PATH (or --allow-untrained)"
         )
+    err_console.print(
+        weights_line(name, loaded.weights, loaded.learned), markup=False, highlight=False, soft_wrap=True
+    )
     good, failures = _check_inputs(items)
     if tile is None and good:
         tile = auto_tile(runner, device)
