@@ -209,9 +209,9 @@ def run(args: argparse.Namespace) -> int:
             f"{name} is a learned model and no weights were given: its output would be noise from random "
             "weights and srzoo ships none for it; pass --weights PATH (or --allow-untrained)"
         )
-    err_console.print(
-        weights_line(name, loaded.weights, loaded.learned), markup=False, highlight=False, soft_wrap=True
-    )
+    if loaded.learned:  # a parameter-free method (bicubic) uses no weights: nothing to say
+        line = weights_line(name, loaded.weights, loaded.learned)
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     good, failures = _check_inputs(items)
     if tile is None and good:
         tile = auto_tile(runner, device)
