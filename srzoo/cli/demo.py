@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from srzoo.bench.methods import default_methods
     from srzoo.charts import CHARTS, make_chart
     from srzoo.imageio import quantize_8bit, write_image
-    from srzoo.inference.loading import has_pretrained, is_learned
+    from srzoo.inference.loading import has_pretrained, load_for_inference, weights_label
 
     out = output_folder(args.out)
     weights = parse_weights(args.weights)
@@ -78,16 +78,17 @@ def run(args: argparse.Namespace) -> int:
             raise SrzooError(f"--charts: unknown chart {chart!r}; expected one of: {', '.join(CHARTS)}")
     metric_names = split_names(args.metrics, "--metrics") if args.metrics else []
     device = pick_device(args.device)
-    built = {}
+    built, labels = {}, {}
     for name in models:
         path = weights.get(name)
-        model = srzoo.build(name, weights=path, pretrained=path is None and has_pretrained(name))
-        if path is None and not has_pretrained(name) and is_learned(model):
+        shipped = path is None and has_pretrained(name)
+        loaded = load_for_inference(name, weights=path, pretrained=shipped, fast=False, device=device)
+        if not loaded.trained:
             raise SrzooError(
                 f"{name}: a learned model without weights would show noise and srzoo ships none for it; "
                 f"pass --weights {name}=PATH"
             )
-        built[name] = model.to(device)
+        built[name], labels[name] = loaded.model, weights_label(loaded.weights, loaded.learned)
     rows: list[dict[str, Any]] = []
     panels: dict[str, list[Any]] = {chart: [] for chart in charts}
     hrs = {chart: make_chart(chart, args.size).to(device) for chart in charts}
@@ -104,7 +105,13 @@ def run(args: argparse.Namespace) -> int:
                 sr = quantize_8bit(model(lr))
                 elapsed = time.perf_counter() - start
                 hr_crop = hr[..., : sr.shape[-2], : sr.shape[-1]]
-                row = {"model": name, "chart": chart, "scale": model.scale, "ms": round(elapsed * 1e3, 2)}
+                row = {
+                    "model": name,
+                    "weights": labels[name],
+                    "chart": chart,
+                    "scale": model.scale,
+                    "ms": round(elapsed * 1e3, 2),
+                }
                 row.update({m: round(float(fn(sr, hr_crop)[0]), 4) for m, fn in metrics.items()})
                 rows.append(row)
                 nearest = lr.repeat_interleave(model.scale, -1).repeat_interleave(model.scale, -2)
@@ -134,13 +141,13 @@ def run(args: argparse.Namespace) -> int:
     table = Table(
         title=f"srzoo demo: {args.size}×{args.size} charts, LR by {args.degradation}", title_justify="left"
     )
-    for column in ["model", "chart", *metric_names, "ms"]:
-        table.add_column(column, justify="left" if column in ("model", "chart") else "right")
+    for column in ["model", "weights", "chart", *metric_names, "ms"]:
+        table.add_column(column, justify="left" if column in ("model", "weights", "chart") else "right")
     for row in rows:
         table.add_row(
             *[
                 f"{row[c]:.4f}" if isinstance(row.get(c), float) and c != "ms" else str(row.get(c, ""))
-                for c in ["model", "chart", *metric_names, "ms"]
+                for c in ["model", "weights", "chart", *metric_names, "ms"]
             ]
         )
     console.print(table)
