@@ -3,9 +3,9 @@
 A recipe is built with its weights (a file, or the recipe's shipped weights), moved to the device
 and, unless asked not to, copied onto the fast path ([`optimize_for_inference`][srzoo.optimize_for_inference]).
 A model is *learned* when it has parameters: without weights its output is noise, which each caller
-refuses in its own words (or allows for a speed-only run). ``LoadedModel.weights`` records where the
-weights came from; ``weights_label`` names it in a table
-column and ``weights_line`` in one line of output.
+refuses in its own words (or allows for a speed-only run). ``LoadedModel.weights`` records where
+the weights came from; ``weights_label`` names it in a table column and ``weights_line`` in one
+line of output.
 """
 
 from __future__ import annotations
