@@ -8,7 +8,7 @@ gain most over bicubic, with each method's PSNR/SSIM/GSM) to ``docs/images/home-
 
 which is the same as::
 
-    srzoo bench --methods bicubic-x4,srcnn-x4,lapsrn-x4 --pretrained --out DIR
+    srzoo bench --methods bicubic-x4,srcnn-x4,lapsrn-x4 --out DIR
     cp DIR/comparison-charts-x4.png docs/images/home-comparison-x4.png
 """
 
@@ -31,7 +31,7 @@ MAX_BYTES = 300 * 1024
 def make(target: Path = TARGET) -> Path:
     """Bench ``METHODS`` on the charts and copy the ×4 comparison figure to ``target``."""
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["bench", "--methods", METHODS, "--pretrained", "--out", tmp]  # --data: the charts
+        args = ["bench", "--methods", METHODS, "--out", tmp]  # --data: the charts
         if main(args) != 0:
             raise SystemExit(f"srzoo {' '.join(args)} failed")
         figure = Path(tmp) / "comparison-charts-x4.png"

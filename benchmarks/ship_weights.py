@@ -9,7 +9,7 @@ Takes the finished runs that ``benchmarks/reproduce_paper.py --runs DIR`` kept (
    of ``srzoo bench``) and refuses to ship a model that does not beat bicubic in PSNR-Y;
 3. writes the model card ``recipes/weights/NAME.md`` (data, schedule, measured scores, sha256)
    and sets the recipe's ``pretrained = { file, sha256 }`` entry, the one place
-   ``srzoo.build(NAME, pretrained=True)``, ``srzoo upscale --pretrained`` and ``srzoo bench`` read;
+   ``srzoo.build(NAME, pretrained=True)``, ``srzoo upscale``, ``srzoo bench`` and ``srzoo demo`` read;
 4. writes ``docs/pretrained.md``, the cards gathered into one docs page.
 
     python benchmarks/ship_weights.py --runs runs/ --data facades/
@@ -80,7 +80,8 @@ def set_pretrained(name: str, file: str, digest: str) -> None:
     path = RECIPES / f"{name}.toml"
     lines = [line for line in path.read_text().splitlines() if not line.startswith("pretrained = ")]
     entry = (
-        f'pretrained = {{ file = "{file}", sha256 = "{digest}" }}  # written by benchmarks/ship_weights.py'
+        f'pretrained = {{ file = "{file}", sha256 = "{digest}", data = "Facades" }}  '
+        "# written by benchmarks/ship_weights.py"
     )
     first_table = next(i for i, line in enumerate(lines) if re.match(r"\s*\[", line))
     while first_table > 0 and (not lines[first_table - 1].strip() or lines[first_table - 1].startswith("#")):
@@ -103,7 +104,7 @@ def card(name: str, plan: Plan, scores: dict[str, Any], dtype: str, digest: str,
             (
                 f"{recipe.description.split(':')[0]}, trained by srzoo on CMP Facades. "
                 f'Load it with `srzoo.build("{name}", pretrained=True)` or '
-                f"`srzoo upscale -m {name} --pretrained IN -o OUT`."
+                f"`srzoo upscale -m {name} IN -o OUT` (the default weights of the command)."
             ),
             "",
             (
@@ -146,7 +147,7 @@ def write_docs_page(cards: Sequence[str]) -> None:
         "The small baselines below ship inside srzoo, trained by srzoo itself on CMP Facades "
         "(`benchmarks/reproduce_paper.py`'s runs, written by `benchmarks/ship_weights.py`). Each recipe "
         "names its file and sha256 in its `pretrained` entry; `srzoo.build(name, pretrained=True)`, "
-        "`srzoo upscale --pretrained` and `srzoo bench` (which compares them with bicubic by default) "
+        "and by default `srzoo upscale`, `srzoo bench` (which compares them with bicubic) and `srzoo demo`, "
         "load them. The same card ships beside each file as `srzoo_recipes/weights/NAME.md`. "
         "Stage-GAN's weights (481 MB for ×4 or ×8, float32) are too large to ship: see [Reproducing the paper]"
         "(reproduction.md) to train them with one command.\n\n" + "\n".join(cards)

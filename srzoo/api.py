@@ -37,7 +37,10 @@ def build(
         pretrained: load the weights srzoo ships for the recipe, declared by its ``pretrained``
             table ([`Pretrained`][srzoo.recipe.Pretrained]; their sha256 is checked first), e.g.
             SRCNN's and LapSRN's ×4 and ×8, which srzoo trained on CMP Facades (``srzoo list
-            recipe`` marks them). Not together with ``weights``.
+            recipe`` marks them). A no-op for a parameter-free recipe (``bicubic-x4``). Not
+            together with ``weights``. Without ``weights`` or ``pretrained`` a learned model keeps
+            its random initial weights (the library default; the ``srzoo`` commands instead load
+            the shipped weights where they exist).
         **overrides: changes to the recipe, see [`Recipe.with_overrides`][srzoo.Recipe.with_overrides],
             e.g. ``srzoo.build("stagegan-x8", sem={"ngf": 32})``.
 
@@ -66,8 +69,6 @@ def build(
     if isinstance(name, Recipe):  # validated again: a recipe built in Python has not been checked yet
         name = parse_recipe(name.to_dict(), source=name.source)
     recipe = recipe_with(name, overrides)
-    if pretrained:
-        weights = shipped_weights(recipe)
     stages = {}
     for index, node in enumerate(recipe.nodes):
         try:
@@ -75,6 +76,8 @@ def build(
         except SrzooError as exc:
             raise RecipeError(recipe.source, f"nodes[{index}]", str(exc)) from None
     model = SRModel(recipe, stages, layout=analyse(recipe))
+    if pretrained and (recipe.pretrained is not None or next(model.parameters(), None) is not None):
+        weights = shipped_weights(recipe)  # parameter-free recipes (bicubic) need none: a no-op
     if weights is not None:
         load_weights(model, weights)
     return model.eval()

@@ -98,26 +98,47 @@ def test_scores_equal_the_metric_plugins_on_the_same_lr(tmp_path: Path):
     assert result.psnr == pytest.approx(statistics.fmean(expected))
 
 
-@pytest.mark.parametrize(
-    ("name", "hint"),
-    [("srresnet-x4", ""), ("srcnn-x4", " or --pretrained")],  # srcnn-x4 ships weights: say so
-)
-def test_learned_method_without_weights_is_refused_in_one_line(capsys, name: str, hint: str):
-    assert main(["bench", "--methods", name, "--data", "charts:32"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == (
-        f"error: {name}: a learned method without weights would be scored with random weights; "
-        f"pass --weights {name}=PATH{hint} (or --allow-untrained for a speed-only run)"
+def test_learned_method_without_weights_is_refused_in_one_line(capsys):
+    assert main(["bench", "--methods", "srresnet-x4", "--data", "charts:32"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: srresnet-x4: a learned method without weights would be scored with random weights and "
+        "srzoo ships none for it; pass --weights srresnet-x4=PATH (or --allow-untrained for a speed-only run)"
     )
 
 
-def test_allow_untrained_times_but_never_scores(capsys):
-    argv = ["bench", "--methods", "srcnn-x4,bicubic-x4", "--data", "charts:32", "--limit", "2"]
-    assert main([*argv, "--allow-untrained", "--format", "json"]) == 0
+@pytest.mark.parametrize("pretrained", [[], ["--pretrained"]])  # --pretrained: the default, still accepted
+def test_shipped_weights_are_the_default_and_named_in_every_format(capsys, pretrained: list[str]):
+    argv = ["bench", "--methods", "srcnn-x4,bicubic-x4", "--data", "charts:32", "--limit", "1", *pretrained]
+    assert main([*argv, "--format", "json"]) == 0
     srcnn, bicubic = json.loads(capsys.readouterr().out)["results"]
-    assert srcnn["trained"] is False and srcnn["psnr"] is None and srcnn["ssim"] is None
-    assert srcnn["ms_per_image"] > 0 and srcnn["parameters"] > 0 and srcnn["images"] == 2
-    assert all(set(p) == {"name", "sha256", "ms"} for p in srcnn["per_image"])
+    assert (srcnn["weights"], srcnn["trained"], bicubic["weights"]) == ("shipped", True, "none")
+    assert srcnn["protocol"]["weights"]["source"] == "shipped"
+    assert srcnn["protocol"]["weights"]["file"] == "srzoo_recipes:weights/srcnn-x4.safetensors"
+    assert srcnn["protocol"]["weights"]["sha256"] == srzoo.get_recipe("srcnn-x4").pretrained.sha256
+    assert srcnn["psnr"] > 10 and srcnn["ssim"] is not None
+    assert main([*argv, "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["method"], r["weights"], r["image"]) for r in rows] == [
+        ("srcnn-x4", "shipped", "siemens-star"),
+        ("srcnn-x4", "shipped", "mean"),
+        ("bicubic-x4", "none", "siemens-star"),
+        ("bicubic-x4", "none", "mean"),
+    ]
+    assert main([*argv, "--format", "markdown"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].startswith("| method | weights | dataset | scale | images | psnr |")
+    assert lines[4].startswith("| srcnn-x4 | shipped | charts | ×4 | 1 | ")
+    assert lines[5].startswith("| bicubic-x4 | none | charts | ×4 | 1 | ")
+
+
+def test_allow_untrained_times_but_never_scores(capsys):
+    argv = ["bench", "--methods", "srresnet-x4,bicubic-x4", "--data", "charts:32", "--limit", "2"]
+    assert main([*argv, "--allow-untrained", "--format", "json"]) == 0
+    srresnet, bicubic = json.loads(capsys.readouterr().out)["results"]
+    assert srresnet["trained"] is False and srresnet["psnr"] is None and srresnet["ssim"] is None
+    assert srresnet["weights"] == "untrained" and srresnet["protocol"]["weights"] is None
+    assert srresnet["ms_per_image"] > 0 and srresnet["parameters"] > 0 and srresnet["images"] == 2
+    assert all(set(p) == {"name", "sha256", "ms"} for p in srresnet["per_image"])
     assert bicubic["trained"] is True and bicubic["psnr"] > 10
 
 
@@ -127,8 +148,37 @@ def test_weights_file_is_hashed_into_the_card(tmp_path: Path):
     [result] = srzoo.bench(["srcnn-x4"], ["charts:32"], weights={"srcnn-x4": path}, limit=1, metrics=["psnr"])
     from srzoo.weights import sha256_of
 
-    assert result.protocol.weights == {"path": str(path), "sha256": sha256_of(path)}
+    assert result.protocol.weights == {"source": "file", "path": str(path), "sha256": sha256_of(path)}
+    assert result.weights == "srcnn.safetensors"
     assert result.trained and result.psnr is not None
+
+
+def test_rows_are_labelled_by_recipe_name_or_label(tmp_path: Path, capsys):
+    recipe = tmp_path / "runs" / "tiny" / "recipe.toml"
+    recipe.parent.mkdir(parents=True)
+    recipe.write_text(
+        'name = "tiny-x2"\nscale = 2\noutput = "sr"\n\n[[nodes]]\nname = "sr"\ndegradation = "bicubic"\n'
+        'args = { scale = 2, direction = "up" }\n'
+    )
+    argv = ["bench", "--methods", f"{recipe},bicubic-x4", "--data", "charts:32", "--limit", "1"]
+    assert main([*argv, "--label", "bicubic-x4=Bicubic", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [r["method"] for r in document["results"]] == ["tiny-x2", "Bicubic"]  # not the file's path
+    assert main([*argv, "--label", "bicubic-x8=B"]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .startswith("error: --label bicubic-x8=...: 'bicubic-x8' is not among the methods")
+    )
+    assert main([*argv, "--label", "bicubic-x4"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --label 'bicubic-x4': expected METHOD=LABEL, e.g. lapsrn-x4=LapSRN-authors"
+    )
+    assert main([*argv, "--label", "bicubic-x4=tiny-x2"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {recipe} and bicubic-x4 would both be labelled 'tiny-x2'; "
+        "tell them apart with --label bicubic-x4=LABEL"
+    )
 
 
 def test_fast_and_plain_paths_give_the_same_scores():
@@ -267,7 +317,33 @@ def test_set5_lapsrn_x4_authors_weights_match_the_paper(shared_dir: Path, data_d
     assert result.psnr == pytest.approx(31.54, abs=0.05)
     [gap] = result.published
     assert (gap.metric, gap.value) == ("psnr", 31.54)
+    assert result.weights == "authors (converted)" and result.protocol.weights["source"] == "authors"
     assert result.protocol.weights["sha256"] and result.parameters > 0
+
+
+@pytest.mark.shared_data
+def test_srzoo_weights_are_never_set_against_the_paper(
+    shared_dir: Path, data_dir: Path, tmp_path: Path, capsys
+):
+    """The README's example: the authors' LapSRN ×4 gets the paper's number and its gap; srzoo's
+    Facades-trained LapSRN ×8 (shipped, in the same table) gets none. Converted by ``srzoo
+    convert``, the authors' weights are still recognised."""
+    mat = shared_dir / "weights" / "lapsrn-official" / "LapSRN_x4.mat"
+    set5 = str(data_dir / "set5" / "HR")
+    argv = ["bench", "--weights", f"lapsrn-x4={mat}", "--data", set5, "--y", "unrounded", "--limit", "1"]
+    assert main([*argv, "--metrics", "psnr", "--format", "json"]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert rows["lapsrn-x4"]["weights"] == "authors (converted)"
+    assert rows["lapsrn-x4"]["published"]["psnr"]["value"] == 31.54
+    assert rows["lapsrn-x8"]["weights"] == "shipped" and rows["lapsrn-x8"]["published"] == {}
+    assert srzoo.get_recipe("lapsrn-x8").published  # a paper value exists: it is withheld
+    converted = tmp_path / "lapsrn-x4.safetensors"
+    assert main(["convert", "lapsrn-x4", str(mat), "-o", str(converted)]) == 0
+    [authors] = srzoo.bench(
+        ["lapsrn-x4"], [set5], weights={"lapsrn-x4": converted}, metrics=["psnr"], y="unrounded", limit=1
+    )
+    assert authors.weights == "authors (converted)" and [g.value for g in authors.published] == [31.54]
+    assert authors.protocol.weights["converted_from"] == "LapSRN_x4.mat"
 
 
 def test_srzoo_bench_is_callable_and_a_package():
@@ -307,7 +383,16 @@ def test_bench_help(capsys):
         main(["bench", "--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for option in ("--methods", "--data", "--weights", "--pretrained", "--y", "--degradation", "--seed"):
+    for option in (
+        "--methods",
+        "--data",
+        "--weights",
+        "--label",
+        "--pretrained",
+        "--y",
+        "--degradation",
+        "--seed",
+    ):
         assert option in out
     for option in ("--allow-untrained", "--no-fast", "--format", "--out", "--device", "--limit"):
         assert option in out

@@ -174,14 +174,33 @@ def test_demo_writes_panels_and_results(tmp_path: Path):
         == 0
     )
     results = json.loads((out / "results.json").read_text())
-    assert [(r["model"], r["chart"]) for r in results["results"]] == [
-        ("bicubic-x4", "zone-plate"),
-        ("bicubic-x4", "facade"),
+    assert [(r["model"], r["weights"], r["chart"]) for r in results["results"]] == [
+        ("bicubic-x4", "none", "zone-plate"),
+        ("bicubic-x4", "none", "facade"),
     ]
     assert all(10.0 < r["psnr"] < 60.0 and 0.0 < r["ssim"] <= 1.0 for r in results["results"])
     panel = read_image(out / "facade.png")
     assert panel.shape[-2] == 64 + 18  # label strip on top
     assert panel.shape[-1] == 3 * (64 + 4)  # HR, LR, SR side by side
+
+
+def test_demo_shows_the_shipped_models_beside_bicubic(tmp_path: Path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--charts", "text", "--size", "32", "--metrics", "psnr", "--out", str(out)]) == 0
+    rows = json.loads((out / "results.json").read_text())["results"]
+    assert [(r["model"], r["weights"]) for r in rows] == [
+        ("bicubic-x4", "none"),
+        ("bicubic-x8", "none"),
+        ("lapsrn-x4", "shipped"),
+        ("lapsrn-x8", "shipped"),
+        ("srcnn-x4", "shipped"),
+        ("srcnn-x8", "shipped"),
+    ]
+    assert main(["demo", "--models", "srresnet-x4", "--out", str(tmp_path / "d")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: srresnet-x4: a learned model without weights would show noise and srzoo ships none for it; "
+        "pass --weights srresnet-x4=PATH"
+    )
 
 
 def test_demo_bad_chart(tmp_path: Path, capsys):

@@ -11,6 +11,7 @@ import srzoo
 from srzoo.bench.methods import has_pretrained
 from srzoo.cli import main
 from srzoo.errors import RecipeError, WeightsError
+from srzoo.imageio import read_image, write_image
 from srzoo.recipe import Pretrained, parse_recipe
 from srzoo.weights import sha256_of
 
@@ -57,6 +58,48 @@ def test_cli_upscale_pretrained(tmp_path: Path, throwaway_plugin, capsys):
     args = ["upscale", "chart:text", "-m", "shipped-x4", "--pretrained", "--weights", "w.safetensors"]
     assert main([*args, "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip().endswith("error: --weights and --pretrained: give one of them")
+
+
+def test_upscale_uses_the_shipped_weights_by_default_and_says_so(tmp_path: Path, throwaway_plugin, capsys):
+    weights = _shipping_plugin(throwaway_plugin, tmp_path)
+    source = write_image(torch.rand(3, 12, 10), tmp_path / "in.png")
+    outputs = []
+    for flag in ([], ["--pretrained"]):  # the default; --pretrained is still accepted
+        out = tmp_path / f"out{len(flag)}.png"
+        assert main(["upscale", str(source), "-m", "shipped-x4", *flag, "-o", str(out)]) == 0
+        assert capsys.readouterr().err.strip() == f"shipped-x4: srzoo's weights, {weights.resolve()}"
+        outputs.append(read_image(out))
+    expected = srzoo.build("srcnn-x4", weights=weights)(read_image(source)[None])[0]
+    assert torch.equal(outputs[0], outputs[1])
+    assert (outputs[0] - expected.clamp(0, 1)).abs().max() < 1 / 255 + 1e-4
+
+
+def test_the_one_line_for_srzoo_weights_a_file_and_no_weights(tmp_path: Path, capsys):
+    source = write_image(torch.rand(3, 12, 10), tmp_path / "in.png")
+    argv = ["upscale", str(source), "-o", str(tmp_path / "out.png"), "-m"]
+    assert main([*argv, "srcnn-x4"]) == 0
+    assert capsys.readouterr().err.strip() == (
+        "srcnn-x4: srzoo's weights (Facades), srzoo_recipes:weights/srcnn-x4.safetensors"
+    )
+    mine = srzoo.save_weights(srzoo.build("srcnn-x4"), tmp_path / "mine.safetensors")
+    assert main([*argv, "srcnn-x4", "--weights", str(mine)]) == 0
+    assert capsys.readouterr().err.strip() == f"srcnn-x4: weights from {mine}"
+    assert main([*argv, "srresnet-x4", "--allow-untrained"]) == 0
+    assert capsys.readouterr().err.strip() == (
+        "srresnet-x4: random weights (--allow-untrained): the output is noise"
+    )
+    for flag in ([], ["--pretrained"]):  # a no-op for a parameter-free method
+        assert main([*argv, "bicubic-x4", *flag]) == 0
+        assert capsys.readouterr().err.strip() == ""  # no weights, nothing to say
+
+
+def test_build_pretrained_is_a_no_op_without_parameters_and_build_stays_random_init():
+    x = torch.rand(1, 3, 8, 8)
+    assert torch.equal(srzoo.build("bicubic-x4", pretrained=True)(x), srzoo.build("bicubic-x4")(x))
+    shipped = srzoo.build("srcnn-x4", pretrained=True).state_dict()
+    plain = srzoo.build("srcnn-x4").state_dict()  # the library default: random initial weights
+    assert not all(torch.equal(shipped[k], plain[k]) for k in shipped)
+    assert srzoo.get_recipe("srcnn-x4").pretrained.data == "Facades"
 
 
 def test_a_sha256_mismatch_is_refused(tmp_path: Path, throwaway_plugin):
@@ -115,6 +158,10 @@ def _table(pretrained: object) -> dict:
                 "key 'pretrained.file': 'w.safetensors' is relative but the recipe has no file to be relative "
                 "to; use PACKAGE:PATH"
             ),
+        ),
+        (
+            {"file": "/w", "sha256": "0" * 64, "data": 1},
+            "key 'pretrained.data': expected what the weights were trained on, e.g. 'Facades', got int 1",
         ),
         (
             "w.safetensors",

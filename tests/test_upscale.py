@@ -141,13 +141,13 @@ def test_png_band_writer_round_trips_and_is_atomic(tmp_path: Path):
 def test_learned_model_without_weights_is_refused(tmp_path: Path, capsys):
     out = tmp_path / "x.png"
     source = write_image(torch.rand(3, 12, 10), tmp_path / "in.png")
-    assert main(["upscale", str(source), "-m", "srcnn-x4", "-o", str(out)]) == 2
+    assert main(["upscale", str(source), "-m", "srresnet-x4", "-o", str(out)]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: srcnn-x4 is a learned model and no weights were given: its output would be noise from random "
-        "weights; pass --weights PATH (or --allow-untrained)"
+        "error: srresnet-x4 is a learned model and no weights were given: its output would be noise from "
+        "random weights and srzoo ships none for it; pass --weights PATH (or --allow-untrained)"
     )
     assert not out.exists()
-    assert main(["upscale", str(source), "-m", "srcnn-x4", "-o", str(out), "--allow-untrained"]) == 0
+    assert main(["upscale", str(source), "-m", "srresnet-x4", "-o", str(out), "--allow-untrained"]) == 0
     assert read_image(out).shape == (3, 48, 40)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -61,12 +60,12 @@ def bench_all(
             methods.append(stage1)
             weights[stage1] = stage1_weights
             labels[stage1] = f"{label} (Stage-1)"
-    results = srzoo.bench(
+    return srzoo.bench(
         methods,
         [f"{args.data}:test"],
         weights=weights,
+        labels=labels,
         limit=limit,
         keep_images=True,
         device=args.bench_device,
     )
-    return [dataclasses.replace(r, method=labels[r.method]) for r in results]

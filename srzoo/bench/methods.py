@@ -1,8 +1,9 @@
 """Benchmark methods: a recipe built with its weights, checked to be scored only when trained.
 
 A method is *learned* when its model has parameters. A learned method is scored only with weights
-(a ``--weights`` file or the recipe's shipped weights via ``pretrained``); without them it is
-refused, or, with ``allow_untrained``, timed but never scored.
+(a ``--weights`` file, else the recipe's shipped weights where it has them); without them it is
+refused, or, with ``allow_untrained``, timed but never scored. Each method has a *label*, the name
+its rows carry: the recipe's name (never a recipe file's path) unless ``--label`` gives one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..api import list_models
 from ..errors import SrzooError
 from ..inference.checkpoints import is_checkpoint
 from ..inference.loading import has_pretrained, is_learned, load_checkpoint_for_inference, load_for_inference
+from ..inference.loading import weights_label as _weights_label
 from ..model.srmodel import SRModel
 
 __all__ = [
@@ -33,11 +35,13 @@ class Method:
     """A built benchmark method.
 
     Attributes:
-        name: the recipe name.
+        name: the label of its rows: the recipe's name, or the label it was given.
         model: the plain model (eval mode), used for parameter and FLOP counts.
         runner: what is timed and scored: the fast-path copy, or ``model`` itself with ``fast=False``.
-        weights: ``{"path", "sha256"}`` of the weights file, ``{"pretrained": ...}``, or ``None``.
+        weights: where the weights came from (see ``srzoo.inference.loading.LoadedModel``),
+            or ``None`` (untrained, or parameter-free).
         trained: whether quality scores are meaningful (no parameters, or weights loaded).
+        learned: whether the model has parameters.
     """
 
     name: str
@@ -45,6 +49,18 @@ class Method:
     runner: torch.nn.Module
     weights: dict[str, str] | None
     trained: bool
+    learned: bool = True
+
+    @property
+    def weights_label(self) -> str:
+        """``shipped``, the weights file's name, ``authors (converted)``, ``untrained`` or ``none``."""
+        return _weights_label(self.weights, self.learned)
+
+    @property
+    def authors_weights(self) -> bool:
+        """Whether its numbers are the ones a paper published for this method could be: no
+        parameters, or the authors' own weights (converted)."""
+        return not self.learned or (self.weights or {}).get("source") == "authors"
 
     @property
     def scale(self) -> int:
@@ -72,46 +88,41 @@ def load_method(
     name: str,
     *,
     weights: str | Path | None = None,
-    pretrained: bool = False,
     allow_untrained: bool = False,
     fast: bool = True,
     device: torch.device | str = "cpu",
+    label: str | None = None,
 ) -> Method:
-    """Build recipe ``name`` for benchmarking, or read a checkpoint file: ``name`` itself (labelled
-    by its stem), or ``weights`` for a ``name`` that is no registered recipe (labelled ``name``).
+    """Build recipe ``name`` (a registered name or a recipe file) for benchmarking, with ``weights``,
+    else the weights srzoo ships for it where there are some; or read a checkpoint file: ``name``
+    itself (labelled by its stem), or ``weights`` for a ``name`` that is no registered recipe
+    (labelled ``name``).
 
     Raises:
-        SrzooError: a learned method without weights (unless ``allow_untrained``), or ``pretrained``
-            for a recipe srzoo ships no weights for.
+        SrzooError: a learned method without weights (unless ``allow_untrained``).
     """
 
     checkpoint = _checkpoint_of(name, weights)
     if checkpoint is not None:  # a published checkpoint: architecture and weights from its file
-        label = name if checkpoint != name else None
-        loaded = load_checkpoint_for_inference(checkpoint, name=label, fast=fast, device=device)
-        return Method(loaded.model.recipe.name, loaded.model, loaded.runner, loaded.weights, True)
+        stem = name if checkpoint != name else None
+        loaded = load_checkpoint_for_inference(checkpoint, name=stem, fast=fast, device=device)
+        return Method(label or loaded.model.recipe.name, loaded.model, loaded.runner, loaded.weights, True)
     loaded = load_for_inference(
         name,
         weights=weights,
-        pretrained=pretrained and has_pretrained(name),
+        pretrained=weights is None and has_pretrained(name),
         fast=fast,
         device=device,
     )
-    if not loaded.trained:
-        if pretrained:
-            hint = "srzoo ships no weights for it yet; pass --weights " + f"{name}=PATH"
-        else:
-            hint = f"pass --weights {name}=PATH" + (" or --pretrained" if has_pretrained(name) else "")
-        if not allow_untrained:
-            raise SrzooError(
-                f"{name}: a learned method without weights would be scored with random weights; {hint} "
-                "(or --allow-untrained for a speed-only run)"
-            )
-    record = loaded.weights if loaded.learned else None
-    label = (
-        loaded.model.recipe.name if name.endswith(".toml") else name
-    )  # a recipe file: its name, not its path
-    return Method(label, loaded.model, loaded.runner, record, loaded.trained)
+    recipe = loaded.model.recipe.name
+    if not loaded.trained and not allow_untrained:
+        raise SrzooError(
+            f"{recipe}: a learned method without weights would be scored with random weights and srzoo "
+            f"ships none for it; pass --weights {name}=PATH (or --allow-untrained for a speed-only run)"
+        )
+    return Method(
+        label or recipe, loaded.model, loaded.runner, loaded.weights, loaded.trained, loaded.learned
+    )
 
 
 def is_checkpoint_method(name: str, weights: str | Path | None) -> bool:

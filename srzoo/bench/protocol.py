@@ -59,7 +59,7 @@ class ProtocolCard:
         sr_rounding: ``"8-bit"``: SR snapped to 8 bits before scoring.
         resizer: the HR crop and resize convention.
         dataset: ``{"name", "images", "sha256"}``; ``sha256`` hashes the images' own hashes.
-        weights: ``{"path", "sha256"}``, or ``None`` for methods without parameters.
+        weights: where the weights came from (see ``srzoo.inference.loading.LoadedModel``), or ``None``.
         fast: whether the model ran through ``srzoo.optimize_for_inference``.
         device: where it ran, e.g. ``"cpu"`` or ``"cuda:0 (NVIDIA H200)"``.
         versions: ``{"srzoo", "torch"}``.

@@ -29,6 +29,9 @@ NOT_COMPARABLE = (
 )
 
 
+_TEXT_COLUMNS = ("method", "weights", "dataset")
+
+
 def group_by_protocol(results: Sequence[BenchResult]) -> list[list[BenchResult]]:
     """Results split by scoring protocol, in first-seen order."""
     groups: dict[tuple[Any, ...], list[BenchResult]] = {}
@@ -62,6 +65,7 @@ def _score(result: BenchResult, metric: str, with_gap: bool = True) -> str:
 def _row(result: BenchResult, metrics: Sequence[str]) -> list[str]:
     return [
         result.method,
+        result.weights,
         result.dataset,
         f"×{result.scale}",
         str(result.images),
@@ -77,6 +81,7 @@ def _row(result: BenchResult, metrics: Sequence[str]) -> list[str]:
 def _header(metrics: Sequence[str]) -> list[str]:
     return [
         "method",
+        "weights",
         "dataset",
         "scale",
         "images",
@@ -103,7 +108,7 @@ def to_rich_tables(results: Sequence[BenchResult]) -> list[Any]:
             title=_title(group), title_justify="left", caption=_caption(group), caption_justify="left"
         )
         for column in _header(metrics):
-            table.add_column(column, justify="left" if column in ("method", "dataset") else "right")
+            table.add_column(column, justify="left" if column in _TEXT_COLUMNS else "right")
         for result in group:
             table.add_row(*_row(result, metrics))
         tables.append(table)
@@ -112,7 +117,10 @@ def to_rich_tables(results: Sequence[BenchResult]) -> list[Any]:
 
 def _caption(group: Sequence[BenchResult]) -> str | None:
     if any(r.published for r in group):
-        return "(published, gap) = a paper's value for the same set, metric and protocol, and srzoo minus it"
+        return (
+            "(published, gap) = a paper's value for the same set, metric, protocol and weights, "
+            "and srzoo minus it"
+        )
     return None
 
 
@@ -124,7 +132,7 @@ def to_markdown(results: Sequence[BenchResult]) -> str:
         metrics = _metrics_in(group)
         header = _header(metrics)
         lines = [f"### {_title(group)}", "", "| " + " | ".join(header) + " |"]
-        lines.append("|" + "|".join(":---" if c in ("method", "dataset") else "---:" for c in header) + "|")
+        lines.append("|" + "|".join(":---" if c in _TEXT_COLUMNS else "---:" for c in header) + "|")
         lines += ["| " + " | ".join(_row(r, metrics)) + " |" for r in group]
         caption = _caption(group)
         if caption:
@@ -146,6 +154,7 @@ def to_csv(results: Sequence[BenchResult]) -> str:
     writer.writerow(
         [
             "method",
+            "weights",
             "dataset",
             "scale",
             "image",
@@ -163,6 +172,7 @@ def to_csv(results: Sequence[BenchResult]) -> str:
             writer.writerow(
                 [
                     result.method,
+                    result.weights,
                     result.dataset,
                     result.scale,
                     image.name,
@@ -177,6 +187,7 @@ def to_csv(results: Sequence[BenchResult]) -> str:
         writer.writerow(
             [
                 result.method,
+                result.weights,
                 result.dataset,
                 result.scale,
                 "mean",

@@ -77,7 +77,7 @@ class BenchResult:
     """One method on one set.
 
     Attributes:
-        method: the recipe name.
+        method: the method's label: its recipe's name, or the label it was given.
         dataset: the set's name (e.g. ``set5``, ``charts``).
         scale: the method's SR factor.
         images: how many images were scored.
@@ -89,9 +89,12 @@ class BenchResult:
         peak_memory_mib: peak memory while upscaling the set (see ``PeakMemory``).
         memory_kind: what ``peak_memory_mib`` measures (``rss``, ``cuda_max_allocated``...).
         trained: ``False`` for a speed-only run of a learned method without weights.
+        weights: which weights the numbers come from: ``shipped`` (srzoo's), the weights file's name,
+            ``authors (converted)``, ``untrained`` or ``none`` (a parameter-free method).
         protocol: the protocol card.
         per_image: each image's scores and time.
-        published: published values with the gap, for matching set, metric and protocol.
+        published: published values with the gap, for matching set, metric and protocol, and only
+            for the weights they were published for (the authors', or none for a parameter-free method).
         sr_images: with ``keep_images``, each image's 8-bit SR as ``(3, H, W)`` uint8 (for figures).
     """
 
@@ -108,6 +111,7 @@ class BenchResult:
     memory_kind: str
     trained: bool
     protocol: ProtocolCard
+    weights: str = "none"
     per_image: tuple[ImageScore, ...] = ()
     published: tuple[PublishedGap, ...] = ()
     sr_images: tuple[torch.Tensor, ...] = field(default=(), repr=False, compare=False)
@@ -143,6 +147,7 @@ class BenchResult:
                 "peak_memory_mib": self.peak_memory_mib,
                 "memory_kind": self.memory_kind,
                 "trained": self.trained,
+                "weights": self.weights,
                 "published": {
                     p.metric: {"value": p.value, "gap": p.gap, "source": p.source} for p in self.published
                 },
@@ -172,7 +177,8 @@ def bench(
     *,
     metrics: Sequence[str] = METRICS,
     weights: dict[str, str | Path] | None = None,
-    pretrained: bool = False,
+    pretrained: bool = True,
+    labels: dict[str, str] | None = None,
     y: YConvention = "rounded",
     degradation: str | None = None,
     seed: int | None = None,
@@ -191,9 +197,12 @@ def bench(
             has weights (shipped, or given in ``weights``).
         data: ``--data`` specs (see ``srzoo.bench.data``) or resolved sets.
         metrics: registered metric names, scored on the 8-bit SR with the border shaved by the scale.
-        weights: recipe name -> weights file (``.safetensors`` or a format its converter reads); a
-            label that is no recipe -> a checkpoint file, benchmarked under that label.
-        pretrained: use srzoo's shipped weights for recipes that have them.
+        weights: method -> weights file (``.safetensors`` or a format its converter reads); a
+            learned method not in it runs with the weights srzoo ships for it, where there are some;
+            a label that is no recipe -> a checkpoint file, benchmarked under that label.
+        pretrained: accepted for compatibility: the shipped weights are always the default.
+        labels: method -> the label its rows carry (default: the recipe's name, also for a
+            recipe file).
         y: the Y convention: ``"rounded"`` (MATLAB ``rgb2ycbcr`` on uint8, the usual tables) or
             ``"unrounded"`` (RCAN's scripts; LapSRN's own numbers).
         degradation: make LR with this registered degradation instead of MATLAB bicubic.
@@ -226,18 +235,18 @@ def bench(
         )
     device = torch.device(device)
     weights = {name: Path(path) for name, path in (weights or {}).items()}
+    labels = dict(labels or {})
     names = list(methods) if methods else default_methods(weights)  # type: ignore[arg-type]
-    shipped = pretrained or not methods  # the default comparison is the one with srzoo's shipped weights
     if not names:
         raise InputError("no methods to benchmark")
     # a checkpoint given a label with --weights LABEL=FILE joins the methods
     names += [n for n, path in weights.items() if n not in names and is_checkpoint_method(n, path)]
-    unknown_weights = [name for name in weights if name not in names]
-    if unknown_weights:
-        raise InputError(
-            f"--weights {unknown_weights[0]}=...: {unknown_weights[0]!r} is not among the methods "
-            f"({', '.join(names)})"
-        )
+    for option, given in (("--weights", weights), ("--label", labels)):
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            raise InputError(
+                f"{option} {unknown[0]}=...: {unknown[0]!r} is not among the methods ({', '.join(names)})"
+            )
     for metric in metrics:
         describe("metric", metric)  # unknown names fail here, with suggestions
     sets = [item if isinstance(item, BenchSet) else resolve_data(item, limit) for item in data]
@@ -248,13 +257,21 @@ def bench(
         load_method(
             name,
             weights=weights.get(name),
-            pretrained=shipped,
             allow_untrained=allow_untrained,
             fast=fast,
             device=device,
+            label=labels.get(name),
         )
         for name in names
     ]
+    seen: dict[str, str] = {}
+    for name, method in zip(names, built, strict=True):
+        if method.name in seen:
+            raise InputError(
+                f"{seen[method.name]} and {name} would both be labelled {method.name!r}; "
+                f"tell them apart with --label {name}=LABEL"
+            )
+        seen[method.name] = name
     cache: dict[tuple[str, int], _Inputs] = {}
     results = []
     for method in built:
@@ -379,6 +396,7 @@ def _run_one(
         memory_kind=memory.kind,
         trained=method.trained,
         protocol=card,
+        weights=method.weights_label,
         per_image=per_image,
         published=_published(method, bench_set.name, scores, card),
         sr_images=sr_images,
@@ -406,9 +424,11 @@ def _gflops(method: Method, inputs: _Inputs) -> float:
 def _published(
     method: Method, dataset: str, scores: dict[str, float], card: ProtocolCard
 ) -> tuple[PublishedGap, ...]:
-    """The recipe's published values for this set, metric and Y convention, under the standard LR."""
+    """The recipe's published values for this set, metric and Y convention, under the standard LR,
+    for the weights they were published for: the authors' (or none, for a parameter-free method).
+    srzoo's own weights (trained on other data) or a user's are never set against a paper's number."""
     standard_lr = card.lr.source == "files" or (card.lr.degradation == "bicubic" and card.lr.seed is None)
-    if not standard_lr or card.shave != card.scale:
+    if not standard_lr or card.shave != card.scale or not method.authors_weights:
         return ()
     gaps = []
     for entry in method.model.recipe.published:

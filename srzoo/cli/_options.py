@@ -152,6 +152,17 @@ def parse_weights(items: Iterable[str]) -> dict[str, Path]:
     return result
 
 
+def parse_labels(items: Iterable[str]) -> dict[str, str]:
+    """Parse ``--label METHOD=LABEL`` pairs."""
+    result: dict[str, str] = {}
+    for item in items:
+        method, sep, label = (part.strip() for part in item.partition("="))
+        if not sep or not method or not label:
+            raise SrzooError(f"--label {item!r}: expected METHOD=LABEL, e.g. lapsrn-x4=LapSRN-authors")
+        result[method] = label
+    return result
+
+
 def add_device_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--device`` (into ``args.device``), which ``pick_device`` reads."""
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")

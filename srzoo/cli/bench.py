@@ -12,7 +12,14 @@ from rich.console import Console
 from srzoo.errors import SrzooError
 
 from ._console import console, err_console, progress
-from ._options import add_device_option, output_folder, parse_weights, pick_device, split_names
+from ._options import (
+    add_device_option,
+    output_folder,
+    parse_labels,
+    parse_weights,
+    pick_device,
+    split_names,
+)
 
 HELP = "Compare SR methods on benchmark sets (PSNR/SSIM/GSM, speed, memory, published gaps, figures)."
 
@@ -21,8 +28,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--methods",
         metavar="M1,M2",
-        help="recipes, recipe files or checkpoint files (e.g. x4.pth with srzoo[spandrel], labelled by "
-        "their stem) to compare (default: bicubic-x4, bicubic-x8 and every recipe with weights available)",
+        help="recipes (names or .toml files) or checkpoint files (e.g. x4.pth with srzoo[spandrel], labelled "
+        "by their stem) to compare (default: bicubic-x4, bicubic-x8 and every recipe with weights available); a "
+        "learned recipe runs with srzoo's shipped weights unless --weights gives some",
     )
     parser.add_argument(
         "--data",
@@ -40,7 +48,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="weights of a method, repeatable; LABEL=CHECKPOINT adds a checkpoint file as method LABEL",
     )
     parser.add_argument(
-        "--pretrained", action="store_true", help="use srzoo's shipped weights where they exist"
+        "--label",
+        action="append",
+        default=[],
+        metavar="METHOD=LABEL",
+        help="the name a method's rows carry (default: its recipe's name), repeatable",
+    )
+    parser.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="use srzoo's shipped weights where they exist (the default; kept for old scripts)",
     )
     parser.add_argument(
         "--y",
@@ -82,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
     methods = split_names(args.methods, "--methods") if args.methods else None
     metrics = split_names(args.metrics, "--metrics")
     weights = parse_weights(args.weights)
+    labels = parse_labels(args.label)
     for path in weights.values():
         if not path.is_file():
             raise SrzooError(f"--weights {path}: no such file")
@@ -100,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             args.data or ["charts"],
             metrics=metrics,
             weights=weights,
-            pretrained=args.pretrained,
+            labels=labels,
             y=args.y,
             degradation=args.degradation,
             seed=args.seed,

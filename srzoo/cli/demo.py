@@ -16,15 +16,13 @@ from ._options import add_device_option, output_folder, parse_weights, pick_devi
 
 HELP = "Run recipes on srzoo's own test charts (Siemens star, zone plate, text, edges, facade): PNG panels + scores."
 
-DEFAULT_MODELS = "bicubic-x4,bicubic-x8"
-
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--models",
-        default=DEFAULT_MODELS,
         metavar="M1,M2",
-        help=f"recipes to compare (default {DEFAULT_MODELS})",
+        help="recipes to compare (default: bicubic-x4, bicubic-x8 and every recipe srzoo ships weights "
+        "for, with those weights)",
     )
     parser.add_argument("--charts", default="all", metavar="C1,C2", help="charts to use (default all)")
     parser.add_argument(
@@ -66,19 +64,31 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import srzoo
+    from srzoo.bench.methods import default_methods
     from srzoo.charts import CHARTS, make_chart
     from srzoo.imageio import quantize_8bit, write_image
+    from srzoo.inference.loading import has_pretrained, load_for_inference, weights_label
 
     out = output_folder(args.out)
-    models = split_names(args.models, "--models")
+    weights = parse_weights(args.weights)
+    models = split_names(args.models, "--models") if args.models else default_methods(weights)
     charts = list(CHARTS) if args.charts == "all" else split_names(args.charts, "--charts")
     for chart in charts:
         if chart not in CHARTS:
             raise SrzooError(f"--charts: unknown chart {chart!r}; expected one of: {', '.join(CHARTS)}")
     metric_names = split_names(args.metrics, "--metrics") if args.metrics else []
-    weights = parse_weights(args.weights)
     device = pick_device(args.device)
-    built = {name: srzoo.build(name, weights=weights.get(name)).to(device) for name in models}
+    built, labels = {}, {}
+    for name in models:
+        path = weights.get(name)
+        shipped = path is None and has_pretrained(name)
+        loaded = load_for_inference(name, weights=path, pretrained=shipped, fast=False, device=device)
+        if not loaded.trained:
+            raise SrzooError(
+                f"{name}: a learned model without weights would show noise and srzoo ships none for it; "
+                f"pass --weights {name}=PATH"
+            )
+        built[name], labels[name] = loaded.model, weights_label(loaded.weights, loaded.learned)
     rows: list[dict[str, Any]] = []
     panels: dict[str, list[Any]] = {chart: [] for chart in charts}
     hrs = {chart: make_chart(chart, args.size).to(device) for chart in charts}
@@ -95,7 +105,13 @@ def run(args: argparse.Namespace) -> int:
                 sr = quantize_8bit(model(lr))
                 elapsed = time.perf_counter() - start
                 hr_crop = hr[..., : sr.shape[-2], : sr.shape[-1]]
-                row = {"model": name, "chart": chart, "scale": model.scale, "ms": round(elapsed * 1e3, 2)}
+                row = {
+                    "model": name,
+                    "weights": labels[name],
+                    "chart": chart,
+                    "scale": model.scale,
+                    "ms": round(elapsed * 1e3, 2),
+                }
                 row.update({m: round(float(fn(sr, hr_crop)[0]), 4) for m, fn in metrics.items()})
                 rows.append(row)
                 nearest = lr.repeat_interleave(model.scale, -1).repeat_interleave(model.scale, -2)
@@ -125,13 +141,13 @@ def run(args: argparse.Namespace) -> int:
     table = Table(
         title=f"srzoo demo: {args.size}×{args.size} charts, LR by {args.degradation}", title_justify="left"
     )
-    for column in ["model", "chart", *metric_names, "ms"]:
-        table.add_column(column, justify="left" if column in ("model", "chart") else "right")
+    for column in ["model", "weights", "chart", *metric_names, "ms"]:
+        table.add_column(column, justify="left" if column in ("model", "weights", "chart") else "right")
     for row in rows:
         table.add_row(
             *[
                 f"{row[c]:.4f}" if isinstance(row.get(c), float) and c != "ms" else str(row.get(c, ""))
-                for c in ["model", "chart", *metric_names, "ms"]
+                for c in ["model", "weights", "chart", *metric_names, "ms"]
             ]
         )
     console.print(table)

@@ -45,7 +45,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--weights", metavar="PATH", help=".safetensors weights (or a format the recipe's converter reads)"
     )
     parser.add_argument(
-        "--pretrained", action="store_true", help="use the weights srzoo ships for the recipe"
+        "--pretrained",
+        action="store_true",
+        help="use the weights srzoo ships for the recipe (the default where it ships some; "
+        "an error where it ships none)",
     )
     parser.add_argument(
         "--allow-untrained",
@@ -181,7 +184,12 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from srzoo.inference.checkpoints import is_checkpoint
-    from srzoo.inference.loading import load_checkpoint_for_inference, load_for_inference
+    from srzoo.inference.loading import (
+        has_pretrained,
+        load_checkpoint_for_inference,
+        load_for_inference,
+        weights_line,
+    )
     from srzoo.inference.upscaling import auto_tile, upscale_to_file
 
     items = _expand(args.inputs)
@@ -205,10 +213,11 @@ def run(args: argparse.Namespace) -> int:
             args.model, name=args.label, fast=not args.no_fast, bf16=args.bf16, device=device
         )
     else:
+        recipe = recipe_with_settings(args.model, args.overrides)
         loaded = load_for_inference(
-            recipe_with_settings(args.model, args.overrides),
+            recipe,
             weights=args.weights,
-            pretrained=args.pretrained,
+            pretrained=args.pretrained or (args.weights is None and has_pretrained(recipe)),
             fast=not args.no_fast,
             bf16=args.bf16,
             device=device,
@@ -218,8 +227,11 @@ def run(args: argparse.Namespace) -> int:
     if not loaded.trained and not args.allow_untrained:
         raise SrzooError(
             f"{name} is a learned model and no weights were given: its output would be noise from random "
-            "weights; pass --weights PATH (or --allow-untrained)"
+            "weights and srzoo ships none for it; pass --weights PATH (or --allow-untrained)"
         )
+    if loaded.learned:  # a parameter-free method (bicubic) uses no weights: nothing to say
+        line = weights_line(name, loaded.weights, loaded.learned)
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     good, failures = _check_inputs(items)
     if tile is None and good:
         tile = auto_tile(runner, device)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save
 from torch import nn
 
@@ -19,7 +19,7 @@ from ..registry import loader
 from ..registry.table import Entry
 from .srmodel import SRModel
 
-__all__ = ["load_weights", "save_weights", "sha256_of"]
+__all__ = ["converted_from", "load_weights", "save_weights", "sha256_of"]
 
 _PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl", ".tar")
 
@@ -133,6 +133,27 @@ def _brief(keys: list[str], limit: int = 3) -> str:
         return "[]"
     shown = ", ".join(keys[:limit])
     return f"[{shown}{', ...' if len(keys) > limit else ''}]"
+
+
+def converted_from(path: str | Path) -> str | None:
+    """The name of the foreign file (e.g. the authors' ``LapSRN_x4.mat``) that weights file ``path``
+    holds, or ``None`` for srzoo's own weights.
+
+    A file a converter reads is itself foreign; a ``.safetensors`` file written by ``srzoo convert``
+    names its source in its metadata (``source``, ``converted_by``).
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".safetensors":
+        return path.name
+    try:
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, OSError, ValueError):
+        return None
+    source = metadata.get("source", "")
+    if "converted_by" in metadata and source and not source.lower().endswith(".safetensors"):
+        return source
+    return None
 
 
 def shipped_weights(recipe: Recipe) -> Path:

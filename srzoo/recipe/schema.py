@@ -231,10 +231,12 @@ class Pretrained:
             ``importlib.resources`` without importing anything) or a path; a relative path in a recipe file is read from the
             recipe file's folder, so it is stored absolute.
         sha256: the file's hex sha256 (64 lower-case digits), checked before loading.
+        data: what they were trained on (e.g. ``"Facades"``), said when they are loaded; optional.
     """
 
     file: str
     sha256: str
+    data: str = ""
 
     @property
     def package(self) -> str | None:
@@ -260,7 +262,10 @@ class Pretrained:
 
     def to_dict(self) -> dict[str, str]:
         """The ``pretrained`` table."""
-        return {"file": self.file, "sha256": self.sha256}
+        table = {"file": self.file, "sha256": self.sha256}
+        if self.data:
+            table["data"] = self.data
+        return table
 
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")

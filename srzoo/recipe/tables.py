@@ -280,18 +280,19 @@ def _parse_pretrained(table: Any, source: str, base_dir: str | Path | None) -> P
     r = _Reader(table, source, "pretrained")
     file = r.get("file", str, what="'PACKAGE:PATH' or a path to a .safetensors file")
     sha256 = r.get("sha256", str, what="the file's hex sha256")
+    data = r.get("data", str, "", what="what the weights were trained on, e.g. 'Facades'")
     r.finish()
     if not file:
         raise r.fail("file", "expected 'PACKAGE:PATH' or a path to a .safetensors file, got ''")
     if not _SHA256.fullmatch(sha256):
         raise r.fail("sha256", f"expected 64 lower-case hex digits, got {sha256!r}")
-    entry = Pretrained(file, sha256)
+    entry = Pretrained(file, sha256, data)
     if entry.package is None and not Path(file).is_absolute():
         if base_dir is None:
             raise r.fail(
                 "file", f"{file!r} is relative but the recipe has no file to be relative to; use PACKAGE:PATH"
             )
-        entry = Pretrained(str((Path(base_dir) / file).resolve()), sha256)
+        entry = Pretrained(str((Path(base_dir) / file).resolve()), sha256, data)
     return entry
 
 
