@@ -128,15 +128,16 @@ def test_the_batch_size_error_says_how_to_fix_it(installed_example: Path, tmp_pa
     from srzoo.charts import make_chart
     from srzoo.imageio import write_image
 
+    data = tmp_path / "data"
     for name in ("text", "edges"):
-        write_image(make_chart(name, 64), tmp_path / f"{name}.png")
+        write_image(make_chart(name, 64), data / f"{name}.png")
     env = {**os.environ, "PYTHONPATH": str(installed_example), "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "srzoo", "train", "espcn-x3", "--data", str(tmp_path), "--out",
+        [sys.executable, "-m", "srzoo", "train", "espcn-x3", "--data", str(data), "--out",
          str(tmp_path / "run"), "--val", ""],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: {tmp_path}: 2 image(s) (2 per process) are fewer than the batch size 16; lower --batch-size"
+        f"error: {data}: 2 image(s) (2 per process) are fewer than the batch size 16; lower --batch-size"
     )
