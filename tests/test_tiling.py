@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+import warnings
 
 import pytest
 import torch
 
 import srzoo
 from srzoo.inference.upscaling import TILE_BYTES, auto_tile
-from srzoo.model.tiling import exact_bands, plan_axis
+from srzoo.model.tiling import TileWarning, check_tile, exact_bands, plan_axis
 
 
 def test_plan_axis_covers_the_axis_with_context_in_the_fewest_equal_windows():
@@ -71,3 +74,31 @@ def test_tiled_lapsrn_equals_untiled_with_batched_windows(tile):
     lr = torch.rand(2, 3, 11, 37, dtype=torch.float64)
     with torch.no_grad():
         assert (model(lr, tile=tile) - model(lr)).abs().max() < 1e-9
+
+
+def test_a_tile_that_is_mostly_context_warns_in_one_line():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a core at least as wide as the context: no warning
+        assert check_tile(76, 19, "lapsrn-x4") == 38
+    with pytest.warns(TileWarning) as caught:
+        assert check_tile(39, 19, "lapsrn-x4") == 1
+    assert str(caught[0].message) == (
+        "tile 39 leaves a core of 1 LR pixel(s) per window around lapsrn-x4's context of 19: the model runs "
+        "on about 1521× the pixels it keeps; a tile of 76 or more keeps that at most 4×"
+    )
+
+
+def test_upscale_says_when_its_tile_is_mostly_context(tmp_path):
+    from srzoo.imageio import write_image
+
+    write_image(torch.rand(3, 40, 36), tmp_path / "small.png")  # larger than the tile
+    out = tmp_path / "small_x4.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "srzoo", "upscale", str(tmp_path / "small.png"), "-m", "srcnn-x4",
+         "--tile", "9", "-o", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0 and out.is_file()
+    assert "warning: tile 9 leaves a core of 1 LR pixel(s) per window around srcnn-x4's context of 4" in (
+        result.stderr
+    )

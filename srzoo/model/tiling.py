@@ -16,6 +16,7 @@ The radius is the model's ``receptive_field``, derived from its components' regi
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ from ..errors import InputError
 if TYPE_CHECKING:
     from .srmodel import SRModel
 
-__all__ = ["check_tile", "exact_bands", "plan_axis", "receptive_field"]
+__all__ = ["TileWarning", "check_tile", "exact_bands", "plan_axis", "receptive_field"]
 
 
 def receptive_field(model: SRModel) -> int | None:
@@ -54,7 +55,19 @@ def check_tile(tile: int, radius: int, name: str) -> int:
             f"tile {tile} is too small for {name}: each output pixel depends on {radius} LR pixels around it, "
             f"so a tile needs at least {2 * radius + 1} (use a tile of {max(2 * radius + 1, 64)} or more)"
         )
+    if core < radius:  # most of each window is context: the run can take minutes for a small image
+        warnings.warn(
+            f"tile {tile} leaves a core of {core} LR pixel(s) per window around {name}'s context of "
+            f"{radius}: the model runs on about {(tile / core) ** 2:.0f}× the pixels it keeps; "
+            f"a tile of {4 * radius} or more keeps that at most 4×",
+            TileWarning,
+            stacklevel=2,
+        )
     return core
+
+
+class TileWarning(UserWarning):
+    """A tile so small that most of every window is context (the run is many times slower)."""
 
 
 def plan_axis(size: int, tile: int, radius: int) -> tuple[int, list[tuple[int, int, int]]]:
