@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 
 import pytest
+import srzoo_recipes
 import torch
 
 import srzoo
@@ -396,3 +397,26 @@ def test_bench_help(capsys):
         assert option in out
     for option in ("--allow-untrained", "--no-fast", "--format", "--out", "--device", "--limit"):
         assert option in out
+
+
+def test_weights_trained_for_another_recipe_get_a_one_line_note(capsys):
+    """srcnn-x4's shipped file benched as srcnn-x8 (the architecture fits): scored, with a note."""
+    weights = Path(srzoo_recipes.__file__).parent / "weights" / "srcnn-x4.safetensors"
+    code = main(
+        [
+            "bench",
+            "--methods",
+            "srcnn-x8",
+            "--weights",
+            f"srcnn-x8={weights}",
+            "--limit",
+            "1",
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 0
+    assert (
+        f"warning: srcnn-x8: the weights in {weights} were trained for srcnn-x4 (their metadata); "
+        "the results are srcnn-x8's with them"
+    ) in capsys.readouterr().err

@@ -10,6 +10,7 @@ line of output.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from torch import nn
 from ..api import build, get_recipe
 from ..errors import SrzooError
 from ..model.srmodel import SRModel
-from ..model.weights import converted_from, sha256_of
+from ..model.weights import converted_from, sha256_of, trained_for
 from ..recipe.core import Recipe
 from .checkpoints import fast_or_plain, is_checkpoint, load_checkpoint
 from .fast import optimize_for_inference
@@ -94,6 +95,13 @@ def load_for_inference(
         foreign = converted_from(weights)
         if foreign is not None:
             record.update(source="authors", converted_from=foreign)
+        meant_for = trained_for(weights)
+        if meant_for is not None and meant_for != model.recipe.name:  # e.g. srcnn-x4's weights as srcnn-x8
+            warnings.warn(
+                f"{model.recipe.name}: the weights in {weights} were trained for {meant_for} (their metadata); "
+                f"the results are {model.recipe.name}'s with them",
+                stacklevel=2,
+            )
     elif pretrained:
         model = build(recipe, pretrained=True)
         shipped = model.recipe.pretrained

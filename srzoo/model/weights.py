@@ -156,6 +156,19 @@ def converted_from(path: str | Path) -> str | None:
     return None
 
 
+def trained_for(path: str | Path) -> str | None:
+    """The recipe a ``.safetensors`` weights file says it was trained for (its ``recipe`` metadata,
+    which ``srzoo train`` and ``benchmarks/ship_weights.py`` write), or ``None``."""
+    path = Path(path)
+    if path.suffix.lower() != ".safetensors":
+        return None
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return (handle.metadata() or {}).get("recipe") or None
+    except (SafetensorError, OSError, ValueError):
+        return None
+
+
 def shipped_weights(recipe: Recipe) -> Path:
     """The weights file srzoo ships for ``recipe`` (its ``pretrained`` table), sha256-checked.
 
