@@ -16,7 +16,8 @@ import srzoo
 from srzoo.bench import resolve_data
 from srzoo.bench.report import group_by_protocol, to_csv, to_json, to_markdown
 from srzoo.cli import main
-from srzoo.imageio import write_image
+from srzoo.errors import InputError
+from srzoo.imageio import read_image, write_image
 
 
 def _images(folder: Path, count: int = 2, side: int = 40, seed: int = 0) -> Path:
@@ -277,6 +278,26 @@ def test_data_specs_resolve(tmp_path: Path):
     assert (bench_set.kind, bench_set.name) == ("facades", "facades-test")
     [sample, _] = list(bench_set.samples(8))
     assert sample.hr.shape == (3, 256, 256) and sample.lr is None
+
+
+def test_a_facades_split_folder_is_scored_on_its_photos_not_the_pairs(tmp_path: Path):
+    # scored as plain images, photo | label pairs gave a Stage-GAN 3 dB below bicubic instead of 0.3
+    split = tmp_path / "facades" / "test"
+    split.mkdir(parents=True)
+    pair = torch.rand(3, 256, 512)
+    write_image(pair, split / "1.jpg")
+    bench_set = resolve_data(str(split))
+    assert (bench_set.kind, bench_set.name, bench_set.split) == ("facades", "facades-test", "test")
+    [sample] = list(bench_set.samples(4))
+    assert sample.hr.shape == (3, 256, 256)
+    photo = read_image(split / "1.jpg")[..., :256]
+    assert torch.equal(sample.hr, photo)
+    renamed = tmp_path / "pairs"
+    split.rename(renamed)
+    with pytest.raises(
+        InputError, match=r"holds 512x256 Facades photo \| label files; name the folder train, test, val"
+    ):
+        resolve_data(str(renamed))
 
 
 @pytest.mark.shared_data

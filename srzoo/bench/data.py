@@ -6,7 +6,8 @@ mod-cropped to a multiple of it (top-left kept, MATLAB's ``modcrop``). Accepted 
 * ``charts``: srzoo's own generated test charts (Siemens star, zone plate, text, edges, facade),
   256×256; ``charts:SIZE`` for another side. Needs no files.
 * ``PATH``: any folder of HR images (``folder`` dataset); the set is named after the folder (or its
-  parent when the folder is called ``HR``, so ``.../set5/HR`` is ``set5``).
+  parent when the folder is called ``HR``, so ``.../set5/HR`` is ``set5``). A folder of 512×256
+  pix2pix Facades files (photo | label map) is read as that Facades split, ``PARENT:SPLIT``.
 * ``PATH:SPLIT``: a CMP Facades split in the pix2pix layout (``PATH/SPLIT/N.jpg``), e.g.
   ``data/facades:test``; the photo halves are the HR images.
 * ``paired:HR_DIR,LR_DIR``: HR images with ready-made LR images matched by name
@@ -25,6 +26,7 @@ from typing import Literal
 
 import torch
 
+from .._io.pix2pix import FACADES_SPLITS, is_facades_folder
 from ..api import create, list_components
 from ..charts import CHARTS, make_chart
 from ..errors import InputError
@@ -155,6 +157,8 @@ def resolve_data(spec: str, limit: int | None = None) -> BenchSet:
         return BenchSet(_set_name(hr_root), spec, "paired-folder", hr_root, lr_text, limit)
     path = Path(text)
     if path.is_dir():
+        if is_facades_folder(path):
+            return _facades_split_folder(path, spec, limit)
         return BenchSet(_set_name(path), spec, "folder", path, limit=limit)
     root_text, sep, split = text.rpartition(":")
     if sep and root_text and Path(root_text).is_dir():
@@ -176,6 +180,18 @@ def resolve_data(spec: str, limit: int | None = None) -> BenchSet:
         f"--data {spec!r}: no such folder, Facades split (PATH:SPLIT) or registered dataset; "
         "expected a folder of HR images, PATH:SPLIT, paired:HR_DIR,LR_DIR or charts"
     )
+
+
+def _facades_split_folder(path: Path, spec: str, limit: int | None) -> BenchSet:
+    """A folder of pix2pix photo | label files: its photo halves, as ``PARENT:SPLIT`` would give."""
+    resolved = path.resolve()
+    if resolved.name not in FACADES_SPLITS:
+        raise InputError(
+            f"--data {spec!r}: holds 512x256 Facades photo | label files; name the folder "
+            f"{', '.join(FACADES_SPLITS)} and pass PARENT:SPLIT (e.g. facades:test) to score the photos"
+        )
+    root = resolved.parent
+    return BenchSet(f"{_set_name(root)}-{resolved.name}", spec, "facades", root, resolved.name, limit)
 
 
 def _check_folder(path: Path, spec: str) -> None:

@@ -19,6 +19,7 @@ import torch
 from torch.utils.data import Dataset, DistributedSampler
 
 from .. import api
+from .._io.pix2pix import FACADES_FILE, FACADES_SPLITS, is_facades_file, is_facades_folder
 from ..checks import accepts_keyword
 from ..errors import InputError, RecipeError
 from ..imageio import image_size, list_images, quantize_8bit
@@ -33,10 +34,6 @@ __all__ = [
     "training_dataset",
     "validation_dataset",
 ]
-
-FACADES_FILE = (256, 512)
-"""``(H, W)`` of a pix2pix Facades file (photo | label map)."""
-FACADES_SPLITS = ("train", "test", "val")
 
 
 @dataclass(frozen=True)
@@ -72,13 +69,6 @@ def needs_semantic(recipe: Recipe) -> str | None:
     return None
 
 
-def _is_facades_file(file: Path) -> bool:
-    try:
-        return image_size(file) == FACADES_FILE
-    except InputError:
-        return False
-
-
 def locate_data(
     path: Path, recipe: Recipe, split: str = "train", require_semantic: bool = True
 ) -> DataSource:
@@ -102,7 +92,7 @@ def locate_data(
             f"{path}: is a file; --data expects a folder (a Facades root or split, or HR images)"
         )
     wanted = recipe.train.dataset or "folder"
-    if (path / split).is_dir() and _is_facades_folder(path / split):
+    if (path / split).is_dir() and is_facades_folder(path / split):
         source = DataSource("facades", path, split)
     else:
         files = list_images(path)
@@ -113,7 +103,7 @@ def locate_data(
                 else ""
             )
             raise InputError(f"{path}: no image files (png, jpg, bmp, tif, webp...) in this folder{inside}")
-        if _is_facades_file(files[0]):
+        if is_facades_file(files[0]):
             if path.name not in FACADES_SPLITS:
                 raise InputError(
                     f"{path}: holds Facades photo | label files, but the facades reader needs the split "
@@ -132,11 +122,6 @@ def locate_data(
     if wanted not in ("facades", "folder") and source.plugin == "folder":
         source = DataSource(wanted, path)
     return source
-
-
-def _is_facades_folder(folder: Path) -> bool:
-    files = list_images(folder)
-    return bool(files) and _is_facades_file(files[0])
 
 
 def _create_dataset(source: DataSource, recipe: Recipe, **kwargs: Any) -> Dataset[dict[str, Any]]:
