@@ -8,6 +8,7 @@ import re
 import sys
 import types
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -121,7 +122,9 @@ def test_a_line_at_most_every_log_seconds_and_always_first_and_last(tmp_path, ca
         log.step(_status(step), {})
     shown = [line.split(" (")[0] for line in capsys.readouterr().err.splitlines()]
     assert shown == ["step 10/100", "step 30/100", "step 50/100", "step 100/100"]
-    written = [line.split(" ", 2)[2].split(" (")[0] for line in (tmp_path / "train.log").read_text().splitlines()]
+    written = [
+        line.split(" ", 2)[2].split(" (")[0] for line in (tmp_path / "train.log").read_text().splitlines()
+    ]
     assert written == shown  # train.log holds the same lines, timestamped
 
 
@@ -192,7 +195,7 @@ def test_log_seconds_is_checked():
 class _Recorder:
     """A logger that keeps what it is given (a class attribute: the trainer builds its own)."""
 
-    calls: list[tuple] = []
+    calls: ClassVar[list[tuple]] = []
 
     def open(self, run_dir, run_info):
         self.calls.append(("open", Path(run_dir), run_info["recipe"], run_info["step"]))
@@ -236,7 +239,9 @@ def test_a_plugin_logger_receives_the_metrics_and_events(photos, tmp_path, throw
     assert calls[0] == ("open", run, "srcnn-x4", 0) and calls[-1] == ("close",)
     rows = _rows(run / "metrics.jsonl")
     scalars = [c for c in calls if c[0] == "scalars" and "sr.mse" in c[2]]
-    assert [(s[1], s[2]) for s in scalars] == [(r["step"], {k: v for k, v in r.items() if k != "step"}) for r in rows]
+    assert [(s[1], s[2]) for s in scalars] == [
+        (r["step"], {k: v for k, v in r.items() if k != "step"}) for r in rows
+    ]
     (validation,) = _rows(run / "validation.jsonl")
     assert ("scalars", 3, {f"val/{m}": validation[m] for m in ("psnr", "ssim", "gsm")}) in calls
     events = [c[2] for c in calls if c[0] == "event"]
@@ -252,7 +257,9 @@ def test_unknown_and_unusable_loggers_stop_before_training(photos, tmp_path, cap
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # as if tensorboard were missing
     assert main(_cli(photos, run, "--max-steps", "1", "--tensorboard")) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "error: logger 'tensorboard' needs the tensorboard package: pip install \"srzoo[tensorboard]\""
+    assert (
+        err == "error: logger 'tensorboard' needs the tensorboard package: pip install \"srzoo[tensorboard]\""
+    )
     assert not run.exists()  # nothing was started
 
 
@@ -263,9 +270,14 @@ def test_bad_logger_registrations_mark_the_plugin_broken(throwaway_plugin):
     def bad_factory(register):
         register("fine", 42)
 
-    for hook, match in [(bad_name, "registered a logger named 'two words'"), (bad_factory, "with 42; expected")]:
+    for hook, match in [
+        (bad_name, "registered a logger named 'two words'"),
+        (bad_factory, "with 42; expected"),
+    ]:
         with pytest.warns(_plugins.PluginWarning, match=match):
-            throwaway_plugin(types.SimpleNamespace(srzoo_register_loggers=srzoo.hookimpl(hook)), hook.__name__)
+            throwaway_plugin(
+                types.SimpleNamespace(srzoo_register_loggers=srzoo.hookimpl(hook)), hook.__name__
+            )
     assert "fine" not in _plugins.state().loggers
 
 
