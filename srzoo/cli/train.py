@@ -92,7 +92,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         parser, "override the recipe, e.g. sem.ngf=8, d0.ndf=8 (a critic), train.optimizer.lr=1e-4"
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="nothing on stderr but warnings and errors (train.log is kept)"
+        "--quiet", action="store_true", help="no progress bar or progress lines on stderr (train.log is kept)"
     )
 
 
@@ -131,6 +131,12 @@ def run(args: argparse.Namespace) -> int:
         loggers=(*args.loggers, *(["tensorboard"] if args.tensorboard else [])),
     )
     trainer = Trainer(args.recipe, options)
+    if trainer.resumed_from is not None and trainer.dist.is_main:
+        err_console.print(
+            f"resuming from {trainer.resumed_from} (step {trainer.step} of {trainer.total_steps})",
+            highlight=False,
+            soft_wrap=True,
+        )
     result = trainer.fit()
     if not trainer.dist.is_main:
         return 0

@@ -28,9 +28,10 @@ from .progress import RunProgress, StepStatus
 
 __all__ = ["RunLog"]
 
-SHOWN_EVENTS = frozenset({"start", "resume", "validation", "checkpoint"})
-"""Events also shown on stderr; the others (``command``, ``finish``, ``stop``, ``error``) are what
-the caller reports itself (``srzoo train``'s last line, a raised error), so only ``train.log`` has them."""
+SHOWN_EVENTS = frozenset({"start", "validation", "checkpoint"})
+"""Events also shown on stderr; the others (``resume``, ``command``, ``finish``, ``stop``, ``error``)
+are what the caller reports itself (``srzoo train``'s resume and last lines, a raised error), so only
+``train.log`` has them."""
 
 
 class RunLog:
