@@ -281,17 +281,25 @@ def test_bad_logger_registrations_mark_the_plugin_broken(throwaway_plugin):
     assert "fine" not in _plugins.state().loggers
 
 
-def test_tensorboard_writes_the_metrics_as_event_files(photos, tmp_path):
+def test_tensorboard_writes_the_metrics_and_a_resume_replaces_what_followed_the_checkpoint(photos, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     run = tmp_path / "run"
-    _train(photos, run, val="", loggers=("tensorboard",)).fit()
-    (events,) = (run / "tensorboard").glob("events.out.tfevents.*")
-    accumulator = EventAccumulator(str(events.parent))
+
+    def crash_after_step_3(trainer):
+        if trainer.step == 3:
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):  # step 3 is logged, the checkpoint is step 2
+        _train(photos, run, max_steps=4, checkpoint_every=2, val="", loggers=("tensorboard",)).fit(
+            on_step=crash_after_step_3
+        )
+    _train(photos, run, max_steps=4, val="", loggers=("tensorboard",), resume=True).fit()
+    accumulator = EventAccumulator(str(run / "tensorboard"))
     accumulator.Reload()
     rows = _rows(run / "metrics.jsonl")
     written = accumulator.Scalars("sr.mse")
-    assert [e.step for e in written] == [r["step"] for r in rows]
+    assert [e.step for e in written] == [r["step"] for r in rows] == [1, 2, 3, 4]
     assert [e.value for e in written] == pytest.approx([r["sr.mse"] for r in rows], rel=1e-6)
     assert "lr/sr" in accumulator.Tags()["scalars"]

@@ -181,7 +181,8 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
 
     @property
     def wall_seconds(self) -> float:
-        """Wall-clock seconds of training so far, across resumes (up to each attempt's last checkpoint)."""
+        """Wall-clock seconds of training across resumes: the earlier attempts up to their last
+        checkpoint (what the weights cost), this one up to now."""
         return self._wall_base + time.perf_counter() - self._started[0]
 
     def phase_at(self, step: int) -> Phase:
