@@ -3,6 +3,7 @@ and what ``run.json`` records (command lines, hardware, wall-clock time)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -13,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 from PIL import Image
+from rich.console import Console
 
 import srzoo
 from srzoo.cli import main
@@ -136,6 +138,16 @@ def test_the_line_format():
     one_rate = StepStatus(5, 10, 0.5, {"a": 1.23456}, {"lr/x": 1e-4, "lr/y": 1e-4}, 0.0, 0.0)
     assert one_rate.line() == "step 5/10 (epoch 0.50) | a 1.235 | lr 1.0e-04 | 0 it/s | ETA -:--:--"
     assert StepStatus(1, 86401, 0, {}, {}, 1.0, 0).eta() == "1 day, 0:00:00"
+
+
+def test_the_bar_shows_the_measured_eta_from_the_first_update():
+    console = Console(file=io.StringIO(), force_terminal=True, width=200)
+    bar = RunProgress(100, 0, enabled=True, description="srcnn-x4", console=console)
+    assert bar.on_terminal
+    with bar:  # one update: rich's own estimate would still show -:--:--
+        bar.update(StepStatus(10, 100, 0.5, {"sr.mse": 0.25}, {"lr/sr": 1e-4}, 2.0, 64.0))
+    shown = console.file.getvalue()
+    assert "ETA 0:00:45" in shown and "sr.mse 0.25" in shown and "2.00 it/s" in shown
 
 
 # ------------------------------------------------------------------ train.log and run.json across a resume

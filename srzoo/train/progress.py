@@ -92,11 +92,14 @@ class StepStatus:
 class RunProgress:
     """A run's stderr: a rich bar on a terminal, plain lines elsewhere, nothing when not ``enabled``.
 
-    Whether stderr is a terminal is rich's call (``Console.is_terminal``), made when the bar is made.
+    Whether stderr is a terminal is rich's call (``Console.is_terminal``), made when the bar is made;
+    ``console`` replaces stderr's (tests).
     """
 
-    def __init__(self, total: int, start: int, enabled: bool, description: str) -> None:
-        self.console = Console(stderr=True)
+    def __init__(
+        self, total: int, start: int, enabled: bool, description: str, console: Console | None = None
+    ) -> None:
+        self.console = console if console is not None else Console(stderr=True)
         self.enabled = enabled
         self.on_terminal = enabled and self.console.is_terminal
         self.progress = Progress(
