@@ -104,6 +104,21 @@ def srzoo_register_checkpoint_formats(register: Register) -> Any:
 
 
 @hookspec
+def srzoo_register_loggers(register: Register) -> Any:
+    """Register training loggers for ``srzoo train --logger NAME``:
+    ``register(name, factory, description=...)`` with ``factory()`` (a callable or a
+    ``"module:attribute"`` string, imported only when a run asks for the logger) returning an object
+    with the [`RunLogger`][srzoo.train.RunLogger] methods ``open(run_dir, run_info)``,
+    ``log_scalars(step, scalars)``, optionally ``log_event(step, kind, message)``, and ``close()``.
+
+    ``factory()`` runs before training starts, on every process: raise
+    [`SrzooError`][srzoo.SrzooError] there, in one line, when the logger cannot work (a missing
+    package: name the extra that installs it). Only rank 0 opens the logger and receives values.
+    The built-in ``tensorboard`` plugin registers ``tensorboard`` this way.
+    """
+
+
+@hookspec
 def srzoo_register_commands(cli: CommandLine) -> Any:
     """Add ``srzoo`` sub-commands: ``cli.add_command(name, run, help=..., configure=...)``.
 

@@ -57,15 +57,6 @@ LAZY_CALLERS: dict[str, str] = {
 }
 """Packages whose functions may import anything lazily, and why."""
 
-LAZY_PENDING: dict[str, tuple[str, ...]] = {
-    # owned by the Trainer split (srzoo/train/ is being rewritten); remove as it lands
-    "srzoo.train.checkpoint": ("safetensors", "safetensors.torch"),
-    "srzoo.train.data": ("kornia.augmentation",),  # allowed, but without its comment yet
-    "srzoo.train.figures": ("srzoo.train.checkpoint", "matplotlib", "matplotlib.figure"),
-    "srzoo.train.progress": ("resource", "rich.console", "rich.progress"),
-    "srzoo.train.trainer": ("threading",),
-}
-
 
 @dataclass(frozen=True)
 class Import:
@@ -230,8 +221,6 @@ def unexplained_lazy_imports(root: Path) -> list[str]:
         if not item.lazy:
             continue
         if any(item.source == p or item.source.startswith(p + ".") for p in LAZY_CALLERS):
-            continue
-        if item.target in LAZY_PENDING.get(item.source, ()):
             continue
         allowed = any(item.target == p or item.target.startswith(p + ".") for p in LAZY_ALLOWED)
         if not allowed:

@@ -74,3 +74,5 @@ def test_two_cpu_processes_hold_identical_weights(tmp_path):
     assert [r["step"] for r in rows] == [1, 2, 3]
     run = json.loads((out / "run.json").read_text())
     assert run["world_size"] == 2 and run["steps_per_epoch"] == 2
+    events = [line.split(" ", 3)[2] for line in (out / "train.log").read_text().splitlines()]
+    assert events.count("start") == 1 and events.count("finished") == 1  # rank 0's lines only

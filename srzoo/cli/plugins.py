@@ -37,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             status = "[green]ok[/]"
             registered = dict(state.registry.by_plugin(name))
-            for what, items in (("chart", state.charts), ("command", state.commands)):
+            for what, items in (
+                ("chart", state.charts),
+                ("logger", state.loggers),
+                ("command", state.commands),
+            ):
                 names = sorted(n for n, item in items.items() if item.plugin == name)
                 if names:
                     registered[what] = names

@@ -31,6 +31,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-every", type=int, default=10, metavar="N", help="metrics.jsonl row every N steps (10)"
     )
+    parser.add_argument(
+        "--log-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="progress line in train.log (and on stderr when it is not a terminal) at most every S "
+        "seconds, on logged steps (30; 0: every logged step)",
+    )
+    parser.add_argument(
+        "--logger",
+        action="append",
+        default=[],
+        dest="loggers",
+        metavar="NAME",
+        help="also send the run's values to this plugin logger (repeatable; srzoo plugins lists them)",
+    )
+    parser.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help='TensorBoard event files in RUN_DIR/tensorboard (= --logger tensorboard; pip install "srzoo[tensorboard]")',
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (0)")
     parser.add_argument(
         "--val", metavar="PATH", help="held-out images (default: a Facades folder's test/); '' disables"
@@ -70,7 +91,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_set_option(
         parser, "override the recipe, e.g. sem.ngf=8, d0.ndf=8 (a critic), train.optimizer.lr=1e-4"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar or progress lines on stderr (train.log is kept)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         sync_batchnorm=args.sync_bn,
         overrides=parse_settings(args.overrides, get_recipe(args.recipe)),
         progress=not args.quiet,
+        log_seconds=args.log_seconds,
+        loggers=(*args.loggers, *(["tensorboard"] if args.tensorboard else [])),
     )
     trainer = Trainer(args.recipe, options)
     if trainer.resumed_from is not None and trainer.dist.is_main:

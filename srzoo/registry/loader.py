@@ -58,7 +58,8 @@ assert tuple(_HOOK_OF_KIND) == KINDS
 _CHARTS_HOOK = "srzoo_register_charts"
 _COMMANDS_HOOK = "srzoo_register_commands"
 _CHECKPOINTS_HOOK = "srzoo_register_checkpoint_formats"
-_HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _CHECKPOINTS_HOOK, _COMMANDS_HOOK)
+_LOGGERS_HOOK = "srzoo_register_loggers"
+_HOOK_NAMES = (*_HOOK_OF_KIND.values(), _CHARTS_HOOK, _CHECKPOINTS_HOOK, _LOGGERS_HOOK, _COMMANDS_HOOK)
 
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _REFERENCE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -96,8 +97,11 @@ class _State:
     commands: dict[str, Command] = field(default_factory=dict)
     checkpoint_formats: dict[str, Entry] = field(default_factory=dict)
     """Checkpoint readers by lower-case file suffix (``".pth"``)."""
+    loggers: dict[str, Entry] = field(default_factory=dict)
+    """Training loggers by name (``"tensorboard"``), for ``srzoo train --logger NAME``."""
     clashes: list[str] = field(default_factory=list)
-    """One line per chart or command name that two plugins registered (both are hidden)."""
+    """One line per chart, checkpoint format, logger or command name that two plugins registered
+    (both are hidden)."""
     _taken: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -258,6 +262,23 @@ def _checkpoint_register(plugin: str, collected: list[Entry]) -> Callable[..., N
     return register
 
 
+def _logger_register(plugin: str, collected: list[Entry]) -> Callable[..., None]:
+    def register(name: str, factory: Any, **metadata: Any) -> None:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][\w.-]*", name):
+            raise SrzooError(
+                f"plugin {plugin!r} registered a logger named {name!r}; expected a name of letters, "
+                "digits, '_', '.' or '-'"
+            )
+        if not _is_factory(factory):
+            raise SrzooError(
+                f"plugin {plugin!r} registered logger {name!r} with {factory!r}; expected a callable "
+                "factory() or a 'package.module:attribute' string"
+            )
+        collected.append(Entry("logger", name, factory, plugin, MappingProxyType(dict(metadata))))
+
+    return register
+
+
 def _unknown_hook(exc: pluggy.PluginValidationError) -> str:
     found = re.search(r"unknown hook '([^']+)'", str(exc))
     if found is None:
@@ -325,6 +346,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
     entries: list[Entry] = []
     charts: list[Entry] = []
     checkpoint_formats: list[Entry] = []
+    loggers: list[Entry] = []
     cli = CommandLine(info.name)
     calls: list[tuple[str, dict[str, Any]]] = [
         (hook, {"register": _checked_register(kind, info.name, entries)})
@@ -333,6 +355,7 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
     calls += [
         (_CHARTS_HOOK, {"register": _chart_register(info.name, charts)}),
         (_CHECKPOINTS_HOOK, {"register": _checkpoint_register(info.name, checkpoint_formats)}),
+        (_LOGGERS_HOOK, {"register": _logger_register(info.name, loggers)}),
         (_COMMANDS_HOOK, {"cli": cli}),
     ]
     for hook_name, kwargs in calls:
@@ -351,13 +374,15 @@ def _register_hooks(state: _State, info: PluginInfo, plugin: Any, watch: _Interr
         _add_unique(state, "chart", chart.name, chart, state.charts)
     for reader in checkpoint_formats:
         _add_unique(state, "checkpoint format", reader.name, reader, state.checkpoint_formats)
+    for logger in loggers:
+        _add_unique(state, "logger", logger.name, logger, state.loggers)
     for command in cli.commands:
         _add_unique(state, "command", command.name, command, state.commands)
     state.plugins[info.name] = info
 
 
 def _add_unique(state: _State, what: str, name: str, item: Any, table: dict[str, Any]) -> None:
-    """Add a chart or command; a name two plugins register is hidden, with a warning naming both."""
+    """Add a chart, checkpoint format, logger or command; a name two plugins register is hidden, with a warning naming both."""
     first = state._taken.get((what, name))
     if first is None:
         state._taken[(what, name)] = item.plugin

@@ -1,6 +1,11 @@
-"""Reading a device name the way every srzoo command and the trainer take it."""
+"""Reading a device name the way every srzoo command and the trainer take it; describing the hardware."""
 
 from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -23,3 +28,30 @@ def pick_device(name: str, option: str = "device") -> torch.device:
         use = "--device cpu" if option.startswith("--") else "cpu"
         raise InputError(f"{option} {name!r}: no CUDA device is available here; use {use}")
     return device
+
+
+def describe_hardware(device: torch.device) -> dict[str, Any]:
+    """What a run ran on, for its records and model cards.
+
+    Returns:
+        ``{"cpu": model name, "cpu_count": logical CPUs, "threads": torch's intra-op threads,
+        "gpu": the CUDA device's name or None}``.
+    """
+    gpu = None
+    if device.type == "cuda":
+        gpu = torch.cuda.get_device_name(
+            device.index if device.index is not None else torch.cuda.current_device()
+        )
+    return {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(), "gpu": gpu}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux's ``/proc/cpuinfo``; elsewhere what ``platform`` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"

@@ -17,10 +17,20 @@ import types
 from typing import Any
 
 from .checkpoint import CheckpointError
+from .loggers import RunLogger
 from .options import TrainOptions
 from .trainer import Phase, Trainer, TrainingDiverged, TrainResult, train
 
-__all__ = ["CheckpointError", "Phase", "TrainOptions", "TrainResult", "Trainer", "TrainingDiverged", "train"]
+__all__ = [
+    "CheckpointError",
+    "Phase",
+    "RunLogger",
+    "TrainOptions",
+    "TrainResult",
+    "Trainer",
+    "TrainingDiverged",
+    "train",
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -28,6 +28,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from safetensors.torch import save as save_safetensors
 
 from .._io import atomic as _atomic
 from ..errors import SrzooError
@@ -117,10 +120,8 @@ def _reason(exc: OSError) -> str:
 
 
 def _tensor_bytes(tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str] | None = None) -> bytes:
-    from safetensors.torch import save
-
     plain = {key: value.detach().to("cpu").contiguous().clone() for key, value in tensors.items()}
-    return save(plain, metadata=dict(metadata or {}))
+    return save_safetensors(plain, metadata=dict(metadata or {}))
 
 
 def architecture_fingerprint(*states: Mapping[str, torch.Tensor]) -> str:
@@ -288,9 +289,6 @@ class CheckpointStore:
         Raises:
             CheckpointError: a missing or unreadable file.
         """
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         try:
             meta = json.loads((path / "state.json").read_text())
             model = load_file(str(path / "model.safetensors"))

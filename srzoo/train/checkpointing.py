@@ -65,8 +65,11 @@ class _CheckpointMixin:
             rng=rng_json,
             best=self.best,
             last_validation=self.last_validation,
+            wall_seconds=self.wall_seconds,
         )
         self.last_checkpoint = self.store.save(self.step, self.model.state_dict(), tensors, meta)
+        self._write_run_json(finished=False)  # its step and wall_seconds follow the checkpoints
+        self._report("checkpoint", f"checkpoint at step {self.step}: {self.last_checkpoint}")
         self.dist.barrier()
         return self.last_checkpoint
 
@@ -89,6 +92,7 @@ class _CheckpointMixin:
         if passed:
             warnings.warn(f"{'; '.join(passed)}: resuming from {path.name}", UserWarning, stacklevel=2)
         self._restore(path, loaded)
+        self._wall_base = float(loaded[2].get("wall_seconds", 0.0))  # absent in older checkpoints
         self.resumed_from = path
 
     def _load_checkpoint(self, path: Path) -> None:

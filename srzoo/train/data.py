@@ -261,7 +261,7 @@ class BatchMaker:
         seed: int,
         channels_last: bool = False,
     ) -> None:
-        import kornia.augmentation as K
+        import kornia.augmentation as K  # heavy to import: only when a run makes batches
 
         self.degradation = degradation
         if isinstance(degradation, torch.nn.Module):

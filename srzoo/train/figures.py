@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..imageio import write_image
+from .checkpoint import atomic_write
 from .rundir import JsonLines
 
 __all__ = ["loss_curves", "sample_grid"]
@@ -52,10 +53,10 @@ def loss_curves(metrics: Path, path: Path, keys: Sequence[str]) -> Path | None:
     rows = JsonLines(metrics).rows()
     if not rows:
         return None
-    import matplotlib
+    import matplotlib  # matplotlib is heavy: imported only when figures are drawn
 
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # heavy: only when drawing
 
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.add_subplot()
@@ -73,6 +74,4 @@ def loss_curves(metrics: Path, path: Path, keys: Sequence[str]) -> Path | None:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    from .checkpoint import atomic_write
-
     return atomic_write(path, buffer.getvalue())

@@ -27,6 +27,9 @@ class TrainOptions:
         batch_size: images per update and process; ``None``: the recipe's ``train.batch_size``.
         patch_size: HR crop side; ``None``: the recipe's ``train.patch_size`` (whole images if unset).
         log_every: write a ``metrics.jsonl`` row every this many steps.
+        log_seconds: the least time between two progress lines (``train.log``, and stderr when it
+            is not a terminal), which are written on logged steps; 0: on every logged step. The
+            first logged step of a run (or a resume) and the last step always get one.
         val: the held-out images (a folder); ``None``: the sibling ``test/`` split of a Facades
             folder, if there is one; ``""`` disables validation.
         val_every: validate every this many steps; ``None``: every epoch, or every few epochs when
@@ -47,7 +50,10 @@ class TrainOptions:
         sync_batchnorm: convert BatchNorm to SyncBatchNorm under ``torchrun``.
         max_bad_steps: consecutive non-finite losses after which the run rolls back and stops.
         overrides: recipe overrides (``Recipe.with_overrides``), e.g. ``{"sem.ngf": 8}``.
-        progress: show a rich progress bar (on a terminal).
+        progress: show the progress on stderr: a rich bar on a terminal, plain lines elsewhere
+            (``train.log`` is written either way).
+        loggers: names of the loggers plugins register (``"tensorboard"``) that also receive the
+            run's values; see [`RunLogger`][srzoo.train.RunLogger].
     """
 
     data: Path
@@ -76,6 +82,8 @@ class TrainOptions:
     max_bad_steps: int = 5
     overrides: Mapping[str, Any] = field(default_factory=dict)
     progress: bool = True
+    log_seconds: float = 30.0
+    loggers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", Path(self.data))
@@ -86,6 +94,13 @@ class TrainOptions:
             _positive(name, getattr(self, name), optional=True)
         for name in ("log_every", "val_images", "keep", "max_bad_steps"):
             _positive(name, getattr(self, name))
+        if isinstance(self.log_seconds, bool) or not isinstance(self.log_seconds, (int, float)):
+            raise InputError(f"log_seconds must be a number of seconds, got {self.log_seconds!r}")
+        if not self.log_seconds >= 0:  # also refuses NaN
+            raise InputError(f"log_seconds must be 0 or more, got {self.log_seconds!r}")
+        if isinstance(self.loggers, str) or not all(isinstance(n, str) for n in self.loggers):
+            raise InputError(f"loggers must be a sequence of names, got {self.loggers!r}")
+        object.__setattr__(self, "loggers", tuple(self.loggers))
         if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
             raise InputError(f"workers must be a non-negative integer, got {self.workers!r}")
         if self.precision not in PRECISIONS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -12,6 +13,7 @@ from typing import Any
 import torch
 
 from ..model.weights import save_weights
+from ..runtime.devices import describe_hardware
 from . import checkpoint as ckpt
 from .figures import loss_curves
 from .rundir import dumps_toml
@@ -63,12 +65,21 @@ class _RecordsMixin:
                 f"{self.run_dir / 'loss_curves.png'}: not drawn ({reason})", UserWarning, stacklevel=2
             )
 
-    def _write_run_files(self) -> None:
+    def _write_run_files(self) -> dict[str, Any]:
+        """``recipe.toml`` and ``run.json`` at the start of an attempt; the ``run.json`` document."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ckpt.atomic_write(self.run_dir / "recipe.toml", dumps_toml(self.recipe.to_dict()).encode())
-        self._write_run_json(finished=False)
+        earlier = _commands_of(self.run_dir / "run.json") if self.resumed_from is not None else []
+        self._commands = [*earlier, list(sys.argv)]
+        return self._write_run_json(finished=False)
 
-    def _write_run_json(self, finished: bool) -> None:
+    def _hardware(self) -> dict[str, Any]:
+        if not hasattr(self, "_hardware_facts"):
+            self._hardware_facts = describe_hardware(self.device)
+        return self._hardware_facts
+
+    def _write_run_json(self, finished: bool) -> dict[str, Any]:
+        """Write ``run.json`` (at the start, at every checkpoint and at the end); the document."""
         options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self.options).items()}
         options["overrides"] = dict(self.options.overrides)
         document = {
@@ -87,8 +98,24 @@ class _RecordsMixin:
             "phases": [asdict(p) for p in self.phases],
             "step": self.step,
             "finished": finished,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "commands": getattr(self, "_commands", [list(sys.argv)]),
+            "hardware": self._hardware(),
             "torch": torch.__version__,
         }
         ckpt.atomic_write(self.run_dir / "run.json", json.dumps(document, indent=1, default=str).encode())
+        return document
 
     # ------------------------------------------------------------------ checkpoints
+
+
+def _commands_of(path: Path) -> list[list[str]]:
+    """The command lines an earlier ``run.json`` recorded (none in one written before srzoo kept them,
+    or one that does not read back)."""
+    try:
+        commands = json.loads(path.read_text()).get("commands", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    if isinstance(commands, list) and all(isinstance(c, list) for c in commands):
+        return commands
+    return []

@@ -4,7 +4,8 @@ Layout (only rank 0 writes)::
 
     RUN/
       recipe.toml          the recipe as trained (overrides applied): srzoo.build("RUN/recipe.toml")
-      run.json             the options, the device, the data, the start and end of the run
+      run.json             the options, the device, the data, the commands, the hardware, wall_seconds
+      train.log            timestamped progress lines and events, appended across resumes
       metrics.jsonl        one object per logged step: step, epoch, loss terms, lr, grad norms...
       validation.jsonl     one object per validation: step, epoch, psnr, ssim, gsm
       samples/step-N.png   LR | node outputs... | HR for the first held-out images
@@ -12,6 +13,7 @@ Layout (only rank 0 writes)::
       best.safetensors     weights of the best validation so far (by --best-metric)
       loss_curves.png      every loss term against the step
       model.safetensors    the final weights (EMA weights if train.ema_decay is set)
+      tensorboard/         TensorBoard event files (srzoo train --tensorboard)
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ files, export) and `health` (divergence); this module holds the loop.
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import signal
 import sys
 import threading
@@ -32,11 +34,13 @@ from .data import PatchItems, locate_data
 from .distributed import Distributed
 from .health import TrainingDiverged, _HealthMixin
 from .lock import RunLock
+from .loggers import Loggers, create_loggers
 from .options import TrainOptions
 from .phases import Phase, phase_at, plan_length, plan_phases
-from .progress import RunProgress, peak_memory_mb
+from .progress import RunProgress, StepStatus, clock, peak_memory_mb
 from .records import _RecordsMixin
 from .rundir import JsonLines
+from .runlog import RunLog
 from .setup import _SetupMixin, resolve_recipe, seed_everything
 from .step import _StepMixin
 from .validation import _ValidationMixin
@@ -96,6 +100,7 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
         elif kwargs:
             options = TrainOptions(**{**asdict(options), **kwargs})
         self.options = options
+        self._loggers = create_loggers(options.loggers)  # an unknown or unusable one fails before set-up
         self.recipe = resolve_recipe(recipe, options.overrides)
         spec = self.recipe.train
         assert spec is not None
@@ -116,6 +121,13 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
         self.phases = plan_phases(spec.stages, self.generators, self.total_steps)
         self._reset_counters()
         self._open_run()
+        main = self.dist.is_main
+        self._runlog = RunLog(
+            self.run_dir / "train.log" if main else None,
+            RunProgress(self.total_steps, self.step, options.progress and main, self.recipe.name),
+            Loggers(self._loggers if main else {}),
+            options.log_seconds,
+        )
 
     def _reset_counters(self) -> None:
         self.step = 0
@@ -128,6 +140,8 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
         self.resumed_from: Path | None = None
         self._stop: str | None = None
         self._logging_now = False
+        self._wall_base = 0.0
+        self._started = (time.perf_counter(), 0)
         self._resize_cache: dict[int, Callable[[torch.Tensor], torch.Tensor]] = {}
 
     def _open_run(self) -> None:
@@ -156,10 +170,20 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
             raise
 
     def close(self) -> None:
-        """Release the run folder's lock (`fit` does it when it returns); idempotent."""
+        """Close the loggers and release the run folder's lock (`fit` does it when it returns);
+        idempotent."""
+        runlog = getattr(self, "_runlog", None)
+        if runlog is not None:
+            runlog.close()
         lock = getattr(self, "_lock", None)
         if lock is not None:
             lock.release()
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall-clock seconds of training across resumes: the earlier attempts up to their last
+        checkpoint (what the weights cost), this one up to now."""
+        return self._wall_base + time.perf_counter() - self._started[0]
 
     def phase_at(self, step: int) -> Phase:
         """The phase that step ``step`` (0-based) belongs to."""
@@ -206,28 +230,35 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
         restore = self._install_signals()
         try:
             return self._fit(on_step)
+        except BaseException as exc:
+            self._report_failure(exc)
+            raise
         finally:
             restore()
             self.dist.teardown()
             self.close()
 
     def _fit(self, on_step: Callable[[Trainer], None] | None) -> TrainResult:
+        self._started = (time.perf_counter(), self.step)
         if self.dist.is_main:
-            self._write_run_files()
+            self._runlog.open(self.run_dir, self._write_run_files())
+        self._report_start()
         self._logging_now = False
         default_every = self.steps_per_epoch * -(-MIN_INTERVAL // self.steps_per_epoch)
         self._checkpoint_every = self.options.checkpoint_every or default_every
         self._val_every = self.options.val_every or default_every
         self._phase = self.phase_at(self.step)
         self._set_phase_modes(self._phase)
-        self._started = (time.perf_counter(), self.step)
         interrupted = False
-        with RunProgress(
-            self.total_steps, self.step, self.options.progress and self.dist.is_main, self.recipe.name
-        ) as bar:
+        with self._runlog.progress:
             while self.step < self.total_steps and not interrupted:
-                interrupted = self._epoch(bar, on_step)
+                interrupted = self._epoch(on_step)
         if interrupted:
+            where = f"checkpoint {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint"
+            self._report(
+                "stop",
+                f"stopped at step {self.step} ({self._stop or 'request'}); {where}; continue with --resume",
+            )
             return TrainResult(
                 self.run_dir, None, self.step, self.epoch, True, self.last_validation, self.last_checkpoint
             )
@@ -236,18 +267,23 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
         self.validate()
         self.save_checkpoint()
         weights = self._export()
+        self._report(
+            "finish",
+            f"finished at step {self.step} of {self.total_steps} after {clock(self.wall_seconds)} of "
+            f"training; weights {weights}",
+        )
         return TrainResult(
             self.run_dir, weights, self.step, self.epoch, False, self.last_validation, self.last_checkpoint
         )
 
-    def _epoch(self, bar: RunProgress, on_step: Callable[[Trainer], None] | None) -> bool:
+    def _epoch(self, on_step: Callable[[Trainer], None] | None) -> bool:
         """Steps over (the rest of) one epoch, or to the end of the run; whether it was stopped."""
         self.sampler.set_epoch(self.epoch)
         self.sampler.start = self.position * self.batch_size
         if isinstance(self.dataset, PatchItems):
             self.dataset.epoch = self.epoch
         for cpu_batch in self.loader:
-            self._step_once(cpu_batch, bar)
+            self._step_once(cpu_batch)
             if on_step is not None:
                 on_step(self)
             stop = self.dist.any_flag(self._stop is not None)
@@ -266,7 +302,7 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
                 return False  # the next epoch gets a freshly shuffled loader
         return False
 
-    def _step_once(self, cpu_batch: Any, bar: RunProgress) -> None:
+    def _step_once(self, cpu_batch: Any) -> None:
         """One step on a CPU batch: phase, learning rate, update, metrics row, health, counters."""
         tick = time.perf_counter()
         phase = self.phase_at(self.step)
@@ -286,11 +322,49 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
             start_time, start_step = self._started
             rate = (self.step - start_step) / max(1e-9, time.perf_counter() - start_time)
             losses = {k: v for k, v in row.items() if k in self._loss_names()}
-            bar.update(self.step, losses, rate, peak_memory_mb(self.device))
+            status = StepStatus(
+                self.step, self.total_steps, row["epoch"], losses, rates, rate, peak_memory_mb(self.device)
+            )
+            self._runlog.step(status, {k: v for k, v in row.items() if k != "step"})
         self._health(record)
         if self.position == self.steps_per_epoch:
             self.epoch += 1
             self.position = 0
+
+    # ------------------------------------------------------------------ reports (train.log, stderr, loggers)
+
+    def _report(self, kind: str, message: str) -> None:
+        if self.dist.is_main:
+            self._runlog.event(self.step, kind, message)
+
+    def _report_start(self) -> None:
+        if self.resumed_from is not None:
+            self._report(
+                "resume", f"resuming from {self.resumed_from} (step {self.step} of {self.total_steps})"
+            )
+        else:
+            hardware = self._hardware()
+            where = hardware["gpu"] or f"{hardware['cpu']}, {hardware['threads']} thread(s)"
+            self._report(
+                "start",
+                f"start {self.recipe.name} in {self.run_dir}: {self.total_steps} steps, "
+                f"{self.steps_per_epoch} per epoch, batch {self.batch_size}"
+                + (f" x {self.dist.world_size} processes" if self.dist.world_size > 1 else "")
+                + f", patch {self.patch or 'whole images'}, on {self.device} ({where})",
+            )
+        self._report("command", f"command: {shlex.join(sys.argv)}")
+
+    def _report_failure(self, exc: BaseException) -> None:
+        """The cause of a failed run, as its last ``train.log`` line (never hiding the failure)."""
+        if not self.dist.is_main:
+            return
+        if isinstance(exc, KeyboardInterrupt):
+            message = f"interrupted at step {self.step} (a second Ctrl-C); no checkpoint saved"
+        else:
+            text = str(exc).strip().splitlines()
+            message = f"failed at step {self.step}: {type(exc).__name__}: {text[0] if text else ''}"
+        with contextlib.suppress(Exception):  # the log is a courtesy; the original error must surface
+            self._runlog.event(self.step, "error", message)
 
 
 def _in_main_thread() -> bool:

@@ -58,6 +58,10 @@ class _ValidationMixin:
         self.validations.append(
             {"step": self.step, "epoch": self.epoch, "images": len(scores["psnr"]), **result}
         )
+        if result:
+            scores_text = ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+            self._report("validation", f"validation at step {self.step}: {scores_text}")
+            self._runlog.scalars(self.step, {f"val/{k}": v for k, v in result.items()})
         if rows:
             sample_grid(rows, self.run_dir / "samples" / f"step-{self.step:08d}.png")
         metric = self.options.best_metric
