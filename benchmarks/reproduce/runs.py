@@ -40,6 +40,7 @@ def trainer_options(model: Model, args: argparse.Namespace, out: Path, **extra: 
         "progress": sys.stderr.isatty(),
         "patch_size": model.patch_size,
         "batch_size": model.batch_size,
+        "channels_last": args.channels_last,
         "overrides": model.overrides,
         **extra,
     }
