@@ -234,3 +234,20 @@ def test_a_missing_run_is_trained_into_runs_in_the_layout_of_srzoo_train(
     assert stage1["verdict"] == "inconclusive" and len(stage1["comparisons"]) == 2
     status = {row["method"]: row["status"] for row in document["missing"]}
     assert status["stagegan-x4-small"] == "not selected (--models)"
+
+
+def test_allocate_first_gives_every_model_the_floor_when_it_fits() -> None:
+    from reproduce.plan import allocate
+
+    def plan(seconds: float) -> Plan:
+        return Plan(
+            steps_per_epoch=400, reference_steps=80000, batch_size=1, patch_size=None, step_seconds=seconds
+        )
+
+    fast, slow = plan(0.1), plan(0.3)  # 10 % of the schedule costs 800 s and 2400 s
+    allocate([fast, slow], budget_seconds=3300, floor=0.0)  # equal time, 1650 s each: the slow one at 6.9 %
+    assert (fast.steps, slow.steps) == (16500, 5500) and slow.fraction < 0.1
+    allocate([fast, slow], budget_seconds=3300, floor=0.1)  # the floors (3200 s), then 50 s more each
+    assert (fast.steps, slow.steps) == (8500, 8166) and slow.fraction >= 0.1
+    allocate([fast, slow], budget_seconds=3000, floor=0.1)  # the floors do not fit: equal time again
+    assert (fast.steps, slow.steps) == (15000, 5000)

@@ -93,29 +93,36 @@ def as_json(overrides: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(overrides))
 
 
-def allocate(plans: Sequence[Plan], budget_seconds: float) -> None:
+def allocate(plans: Sequence[Plan], budget_seconds: float, floor: float = 0.0) -> None:
     """Split the budget into equal shares of training time, each capped at the model's reference schedule.
 
     The common time ``T`` solves ``Σ min(T, c_m · S_m) = budget``: a model whose whole reference
     schedule ``S_m`` costs less than ``T`` (a cheap baseline) runs all of it and the time it leaves
-    goes to the others, which run ``T / c_m`` steps. Sets each plan's ``steps``, ``epochs`` and
-    ``fraction``.
+    goes to the others, which run ``T / c_m`` steps. With ``floor`` (e.g. 0.1), every model is first
+    given that fraction of its schedule when the budget affords it for all of them (so that every
+    claim can be conclusive), and the rest is split as above. Sets each plan's ``steps``, ``epochs``
+    and ``fraction``.
     """
-    remaining = budget_seconds
-    open_plans = sorted(plans, key=lambda p: p.step_seconds * p.reference_steps)
+    base = {id(p): math.ceil(floor * p.reference_steps) for p in plans}
+    reserved = sum(p.step_seconds * base[id(p)] for p in plans)
+    if reserved > budget_seconds:  # not even the floor fits: equal time for all
+        base, reserved = dict.fromkeys(base, 0), 0.0
+    remaining = budget_seconds - reserved
+    open_plans = sorted(plans, key=lambda p: p.step_seconds * (p.reference_steps - base[id(p)]))
     share = math.inf
     while open_plans:
         share = remaining / len(open_plans)
         cheapest = open_plans[0]
-        if share < cheapest.step_seconds * cheapest.reference_steps:
+        rest = cheapest.step_seconds * (cheapest.reference_steps - base[id(cheapest)])
+        if share < rest:
             break
-        remaining -= cheapest.step_seconds * cheapest.reference_steps
+        remaining -= rest
         open_plans.pop(0)
     still_open = {id(p) for p in open_plans}
     for p in plans:
         steps = p.reference_steps
         if id(p) in still_open and p.step_seconds > 0:
-            steps = min(steps, int(share / p.step_seconds))
+            steps = min(steps, base[id(p)] + int(share / p.step_seconds))
         p.steps = max(1, steps)
         p.fraction = p.steps / p.reference_steps
         p.epochs = p.steps / p.steps_per_epoch
