@@ -4,16 +4,16 @@
 # -nosem ablations at batch STAGEGAN_BATCH, SRCNN ×8, LapSRN ×8, SRResNet ×4, SRGAN ×4), benches them
 # on the 106 Facades test/ images and writes table.md, table.json, the figures and log.txt (8 files) to OUT.
 #
-# Usage: bash benchmarks/gpu_reproduce.sh [OUT=gpu-reproduce-out] [MINUTES=9]
+# Usage: bash benchmarks/gpu_reproduce.sh [OUT=gpu-reproduce-out] [MINUTES=9.5]
 #   data: $FACADES, else $SRZOO_SHARED/data/facades, else shared/data/facades or ../shared/data/facades
-#   env:  STAGEGAN_BATCH (16), RESERVE_MINUTES (2.5: start-up, benchmarking and figures), VGG19 (a local
+#   env:  STAGEGAN_BATCH (16), RESERVE_MINUTES (2: start-up, benchmarking and figures), VGG19 (a local
 #         VGG19 weights file for SRGAN's perceptual loss; without it SRGAN-MSE), REPRO_SMOKE=1 (tiny
 #         widths on the CPU, 2 test images: checks this script without a GPU)
 # The training budget is MINUTES - RESERVE_MINUTES; the script measures every model's step time and splits
 # that budget (docs/reproduction.md), and a hard timeout stops it at MINUTES whatever happens.
 set -u
 out=${1:-gpu-reproduce-out}
-minutes=${2:-9}
+minutes=${2:-9.5}
 here=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
@@ -31,7 +31,7 @@ if [ -z "$data" ] || [ ! -d "$data/train" ] || [ ! -d "$data/test" ]; then
 fi
 data=$(cd "$data" && pwd)
 
-budget=$(awk -v m="$minutes" -v r="${RESERVE_MINUTES:-2.5}" 'BEGIN { b = m - r; print (b > 0.2 ? b : 0.2) }')
+budget=$(awk -v m="$minutes" -v r="${RESERVE_MINUTES:-2}" 'BEGIN { b = m - r; print (b > 0.2 ? b : 0.2) }')
 models="srcnn-x8,lapsrn-x8,srresnet-x4,srgan-x4-mse,stagegan-x4,stagegan-x4-nosem,stagegan-x8,stagegan-x8-nosem"
 args=(--data "$data" --out "$out" --budget-minutes "$budget" --min-fraction 0.1 --stagegan-batch "${STAGEGAN_BATCH:-16}")
 if [ -n "${VGG19:-}" ]; then

@@ -125,7 +125,7 @@ def models(
     out.append(Model(srgan_label, "srgan-x4", srgan_overrides, srgan_note, init_from="srresnet-x4"))
     for scale in (4, 8):
         name, nosem_name = stagegan_label(scale, width), stagegan_label(scale, width, sem=False)
-        batch = f"batch {stagegan_batch} (paper: 1)" if stagegan_batch not in (None, 1) else ""
+        batch = f"batch {stagegan_batch} (paper: 1)" if stagegan_batch not in (None, 1) and not smoke else ""
         out.append(
             Model(name, name, dict(sg), batch, stage1=True, patch_size=patch, batch_size=stagegan_batch)
         )
