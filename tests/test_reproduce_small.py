@@ -209,6 +209,7 @@ def test_small_width_needs_a_runs_folder(tmp_path: Path) -> None:
     assert "--width small reuses the `srzoo train` run folders RUNS/NAME: give --runs RUNS" in done.stderr
 
 
+@pytest.mark.slow  # times and trains a tiny model, then benches it (about 20 s on an idle 2-core CPU)
 @pytest.mark.shared_data
 def test_a_missing_run_is_trained_into_runs_in_the_layout_of_srzoo_train(
     zoo: tuple[Path, Path], tmp_path: Path
