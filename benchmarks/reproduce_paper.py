@@ -2,6 +2,7 @@
 
     python benchmarks/reproduce_paper.py --data facades/ --out docs/reproduction --budget-minutes 120
     python benchmarks/reproduce_paper.py --data facades/ --out /tmp/smoke --smoke
+    python benchmarks/reproduce_paper.py --width small --data facades/ --runs runs/ --out repro-small/
 
 The work is done by the package beside this file, ``benchmarks/reproduce/`` (its docstring tells
 the budget and the departures from the papers; docs/reproduction.md the results): ``models`` (which

@@ -8,6 +8,7 @@ files into ``--out`` and a verdict per claim. See docs/reproduction.md.
 
     python benchmarks/reproduce_paper.py --data facades/ --out docs/reproduction --budget-minutes 120
     python benchmarks/reproduce_paper.py --data facades/ --out /tmp/smoke --smoke
+    python benchmarks/reproduce_paper.py --width small --data facades/ --runs runs/ --out repro-small/
 
 The budget: each model's per-step cost ``c_m`` is measured with a few timed steps (the engine's own
 ``step_time``), and the training budget is split into equal shares of time: every model trains for
@@ -22,4 +23,9 @@ with Adam: their papers' SGD learning rates (1e-4 and 1e-5) are tuned for 10^5â€
 a 200-epoch schedule on 400 images is a few hundred; each such departure is stated in the table.
 ``--runs DIR`` keeps every run folder (recipe, weights, metrics) and reuses the finished ones, so an
 interrupted reproduction continues where it stopped.
+
+``--width small`` compares srzoo's reduced-width ``-small`` Stage-GAN recipes instead (every output
+labelled so): it reuses the finished ``srzoo train`` runs ``RUNS/NAME`` (their ``run.json`` gives
+the share of the 200 epochs), reports unfinished or missing ones as pending with their claims
+*not tested*, and trains missing ones into ``RUNS/NAME`` only when ``--budget-minutes`` is given.
 """

@@ -20,8 +20,8 @@ from srzoo.bench.figures import write_figures
 from srzoo.errors import InputError, SrzooError
 
 from . import __doc__ as package_doc
-from .figures import loss_curves, stage_strips
-from .models import SMOKE_STEPS, SMOKE_TEST_IMAGES, Model, models
+from .figures import label_png, loss_curves, stage_strips
+from .models import REDUCED_WIDTH, SMOKE_STEPS, SMOKE_TEST_IMAGES, WIDTHS, Model, models
 from .plan import (
     DEFAULT_BUDGET_MINUTES,
     PLAN_FILE,
@@ -31,11 +31,16 @@ from .plan import (
     as_json,
     finished_plan,
     run_length,
+    zoo_plan,
 )
 from .report import atomic_write, markdown, table_rows
 from .runs import CURVE_POINTS, measure, trainer_options
 from .scoring import bench_all
 from .verdicts import verdicts
+
+BUDGET_MARGIN = 0.9
+"""The share of the budget left after timing that is planned for training: a step time measured on
+three steps may be a few per cent short of the run's (data loading, a slower epoch)."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -48,6 +53,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"training time for all models (default {DEFAULT_BUDGET_MINUTES:g}; with --smoke: 3 steps each)",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny widths, a few steps, a few test images")
+    parser.add_argument(
+        "--width",
+        choices=WIDTHS,
+        default="full",
+        help="full: the paper's Stage-GAN widths; small: srzoo's -small recipes (width 16), reusing the "
+        "finished `srzoo train` runs in --runs DIR/NAME and training the missing ones only with --budget-minutes",
+    )
+    parser.add_argument(
+        "--models",
+        help="comma-separated table labels to train and bench (default: all); the claims of the others are "
+        "'not tested'",
+    )
+    parser.add_argument(
+        "--stagegan-batch",
+        type=int,
+        help="Stage-GAN's batch size (default: the recipe's, the paper's 1); the schedule stays 200 epochs",
+    )
+    parser.add_argument("--channels-last", action="store_true", help="train in channels_last memory format")
+    parser.add_argument(
+        "--min-fraction",
+        type=float,
+        default=0.0,
+        help="first give every model this fraction of its schedule when the budget affords it for all "
+        "(0.1: every claim can be conclusive), then split the rest in equal time (default 0)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--precision",
@@ -71,7 +101,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--vgg19 {args.vgg19}: no such file")
     if args.budget_minutes is not None and args.budget_minutes <= 0:
         parser.error("--budget-minutes must be positive")
-    if args.budget_minutes is None and not args.smoke:
+    if not 0.0 <= args.min_fraction <= 1.0:
+        parser.error("--min-fraction must be between 0 and 1")
+    if args.stagegan_batch is not None and args.stagegan_batch < 1:
+        parser.error("--stagegan-batch must be at least 1")
+    if args.width == "small" and args.runs is None:
+        parser.error("--width small reuses the `srzoo train` run folders RUNS/NAME: give --runs RUNS")
+    # --width small trains missing runs only when asked to (a budget, or --smoke's few steps)
+    args.train_missing = args.width == "full" or args.smoke or args.budget_minutes is not None
+    if args.budget_minutes is None and not args.smoke and args.width == "full":
         args.budget_minutes = DEFAULT_BUDGET_MINUTES
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -83,28 +121,51 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def plan_runs(
     todo: list[Model], runs: Path, args: argparse.Namespace, scratch: Path, started: float
-) -> tuple[dict[str, Plan], set[str]]:
+) -> tuple[dict[str, Plan], set[str], dict[str, str]]:
     """Each model's plan: a finished run's kept in ``runs`` (reused), else timed now and given its
-    share of the budget (or ``SMOKE_STEPS`` with ``--smoke`` alone). Returns the plans and the
-    labels of the reused runs."""
-    plans = {m.label: plan for m in todo if (plan := finished_plan(runs / m.label, m)) is not None}
+    share of the budget (or ``SMOKE_STEPS`` with ``--smoke`` alone).
+
+    With ``--width full`` a finished run is one this script wrote (``plan.json``, same overrides).
+    With ``--width small`` it is any finished ``srzoo train`` run of the recipe in ``runs/NAME``
+    (read from its ``run.json``); a folder holding an unfinished run is never touched, and a
+    missing one is trained only when ``args.train_missing``. Returns the plans, the labels of the
+    reused runs and, for the models that will have no run, why (label → one line).
+    """
+    plans: dict[str, Plan] = {}
+    missing: dict[str, str] = {}
+    reused_seconds = 0.0
+    for model in todo:
+        if args.width == "small":
+            found = zoo_plan(runs / model.label, model.recipe)
+            if isinstance(found, Plan):
+                plans[model.label] = found
+            elif found != "no run" or not args.train_missing:
+                missing[model.label] = f"pending: {found}" + (
+                    " (give --budget-minutes to train it here)" if found == "no run" else ""
+                )
+        elif (plan := finished_plan(runs / model.label, model)) is not None:
+            plans[model.label] = plan
+            reused_seconds += plan.wall_seconds
     reused = set(plans)
-    reused_seconds = sum(plan.wall_seconds for plan in plans.values())
     for label in plans:  # only the reused ones so far, in table order
         print(f"reusing the finished run {runs / label}", file=sys.stderr, flush=True)
+    for label, why in missing.items():
+        print(f"{label}: {why}", file=sys.stderr, flush=True)
     fresh: list[Plan] = []
+    timing_started = time.perf_counter()
     for model in todo:
-        if model.label not in reused:
+        if model.label not in reused and model.label not in missing:
             print(f"timing {model.label} ...", file=sys.stderr, flush=True)
             plans[model.label] = measure(model, args, scratch)
             fresh.append(plans[model.label])
+    setup_seconds = time.perf_counter() - timing_started  # each run pays its set-up again
     if args.budget_minutes is None:  # --smoke alone: a fixed few steps
         for plan in fresh:
             plan.steps = SMOKE_STEPS
             plan.epochs = SMOKE_STEPS / plan.steps_per_epoch
     else:
-        spent = time.perf_counter() - started + reused_seconds
-        allocate(fresh, max(0.0, args.budget_minutes * 60 - spent))
+        spent = time.perf_counter() - started + reused_seconds + setup_seconds
+        allocate(fresh, BUDGET_MARGIN * max(0.0, args.budget_minutes * 60 - spent), args.min_fraction)
     for label, plan in plans.items():
         print(
             f"plan {label}: {plan.steps} steps of {plan.step_seconds:.2f} s, "
@@ -112,7 +173,7 @@ def plan_runs(
             file=sys.stderr,
             flush=True,
         )
-    return plans, reused
+    return plans, reused, missing
 
 
 def train_run(
@@ -142,6 +203,7 @@ def train_run(
 def write_results(
     trained: dict[str, tuple[Model, Path]],
     plans: dict[str, Plan],
+    missing: dict[str, tuple[Model, str]],
     args: argparse.Namespace,
     scratch: Path,
     started: float,
@@ -151,8 +213,11 @@ def write_results(
     print("benchmarking ...", file=sys.stderr, flush=True)
     results = bench_all(trained, args, scratch, args.limit)
     by_label = {r.method: r for r in results}
+    small = args.width == "small"
     document = {
         "paper": srzoo.get_recipe("stagegan-x8").paper,
+        "width": args.width,
+        "label": REDUCED_WIDTH if small else "full widths",
         "smoke": args.smoke,
         "device": args.device,
         "flush_denormal": flush_denormal,
@@ -161,18 +226,44 @@ def write_results(
         "protocol": results[0].protocol.as_dict(),
         "reference_epochs": REFERENCE_EPOCHS,
         "table": table_rows(results, trained, plans),
-        "verdicts": verdicts(by_label, plans),
+        "missing": [
+            {"method": label, "scale": srzoo.get_recipe(model.recipe).scale, "status": why}
+            for label, (model, why) in missing.items()
+        ],
+        "verdicts": verdicts(by_label, plans, args.width, {k: why for k, (_, why) in missing.items()}),
     }
+    title = REDUCED_WIDTH if small else None
     figures = scratch / "figures"
     grids = [r for r in results if not r.method.endswith("(Stage-1)")]
     for path in write_figures(grids, figures):
-        shutil.copyfile(path, args.out / path.name)
-    stage_strips(trained, args, args.out)
-    loss_curves(trained, args.out)
+        label_png(path, args.out / path.name, title)
+    if any(model.stage1 for model, _ in trained.values()):
+        stage_strips(trained, args, args.out, title)
+    if trained:
+        loss_curves(trained, args.out, title)
     document["total_wall_seconds"] = round(time.perf_counter() - started, 1)
     atomic_write(args.out / "table.json", (json.dumps(document, indent=1) + "\n").encode())
     atomic_write(args.out / "table.md", markdown(document).encode())
     return document
+
+
+def selected(todo: list[Model], names: str | None) -> tuple[list[Model], dict[str, tuple[Model, str]]]:
+    """The models ``--models`` names (all without it) and the others, each with why it is left out."""
+    if names is None:
+        return todo, {}
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    labels = [m.label for m in todo]
+    if unknown := [name for name in wanted if name not in labels]:
+        raise InputError(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(labels)}")
+    left_out = {m.label: (m, "not selected (--models)") for m in todo if m.label not in wanted}
+    return [m for m in todo if m.label in wanted], left_out
+
+
+def reused_model(model: Model, plan: Plan) -> Model:
+    """``model`` as the finished ``srzoo train`` run made it: its note says with which overrides."""
+    changes = ", ".join(f"{key.removeprefix('train.')}={value}" for key, value in plan.overrides.items())
+    note = f"srzoo train run, {plan.epochs:g} epochs, {plan.precision}" + (f"; {changes}" if changes else "")
+    return dataclasses.replace(model, note=note)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,16 +275,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="srzoo-repro-"))
     try:
-        todo = models(args.smoke, args.vgg19)
+        todo, left_out = selected(
+            models(args.smoke, args.vgg19, args.width, args.stagegan_batch), args.models
+        )
         runs = args.runs if args.runs is not None else scratch
         runs.mkdir(parents=True, exist_ok=True)
-        plans, reused = plan_runs(todo, runs, args, scratch, started)
+        plans, reused, why_missing = plan_runs(todo, runs, args, scratch, started)
+        missing = {**left_out, **{m.label: (m, why_missing[m.label]) for m in todo if m.label in why_missing}}
         trained: dict[str, tuple[Model, Path]] = {}
         for model in todo:
-            if model.label not in reused:
+            if model.label in missing:
+                continue
+            if model.init_from is not None and model.init_from not in trained:
+                missing[model.label] = (model, f"pending: starts from {model.init_from}, which has no run")
+                continue
+            if model.label in reused:
+                if args.width == "small":
+                    model = reused_model(model, plans[model.label])
+            else:
                 train_run(model, plans[model.label], runs / model.label, args, trained)
             trained[model.label] = (model, runs / model.label)
-        document = write_results(trained, plans, args, scratch, started, flush_denormal)
+        document = write_results(trained, plans, missing, args, scratch, started, flush_denormal)
         print(markdown(document))
         print(f"done in {document['total_wall_seconds']:.0f} s; files in {args.out}", file=sys.stderr)
         return 0

@@ -16,20 +16,54 @@ from srzoo.bench.protocol import matlab_rounding
 from .models import Model
 from .report import atomic_write
 
+TITLE_KEY = "Title"
+"""The PNG text chunk holding a figure's label (e.g. the reduced-width label), besides its drawn title."""
 
-def _save_figure(figure: Any, path: Path) -> None:
+
+def _save_figure(figure: Any, path: Path, title: str | None = None) -> None:
     import io
 
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
+    metadata = {TITLE_KEY: title} if title else None
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight", metadata=metadata)
     plt.close(figure)
     atomic_write(path, buffer.getvalue())
 
 
-def stage_strips(trained: dict[str, tuple[Model, Path]], args: argparse.Namespace, out: Path) -> Path:
-    """Fig. 8/9-style strips, one row per Stage-GAN model: MR | semantic map | Stage-1 | Stage-2 | HR."""
+def label_png(source: Path, target: Path, title: str | None) -> Path:
+    """Copy the PNG ``source`` to ``target``; with a ``title``, drawn in a band above the image and
+    kept in its ``Title`` text chunk (for figures drawn by ``srzoo.bench.figures``)."""
+    if not title:
+        atomic_write(target, source.read_bytes())
+        return target
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+    from PIL.PngImagePlugin import PngInfo
+
+    with Image.open(source) as image:
+        picture = image.convert("RGB")
+    font = ImageFont.load_default(size=16)
+    band = 28
+    labelled = Image.new("RGB", (picture.width, picture.height + band), "white")
+    labelled.paste(picture, (0, band))
+    ImageDraw.Draw(labelled).text((8, 5), title, fill="black", font=font)
+    info = PngInfo()
+    info.add_text(TITLE_KEY, title)
+    buffer = io.BytesIO()
+    labelled.save(buffer, format="PNG", pnginfo=info, optimize=True)
+    atomic_write(target, buffer.getvalue())
+    return target
+
+
+def stage_strips(
+    trained: dict[str, tuple[Model, Path]], args: argparse.Namespace, out: Path, title: str | None = None
+) -> Path:
+    """Fig. 8/9-style strips, one row per Stage-GAN model: MR | semantic map | Stage-1 | Stage-2 | HR.
+
+    ``title`` (the reduced-width label) heads the figure and is kept in its PNG ``Title`` chunk."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -51,26 +85,27 @@ def stage_strips(trained: dict[str, tuple[Model, Path]], args: argparse.Namespac
             outputs = model(lr.to(args.bench_device), return_intermediates=True)
         panels = [("MR (bicubic)", outputs["mr"]), ("semantic map", outputs.get("sem"))]
         panels += [("Stage-1", outputs["s2"]), ("Stage-2", outputs["sr"]), ("HR", sample.hr[None])]
-        for axis, (title, image) in zip(axes_row, panels, strict=True):
+        for axis, (panel, image) in zip(axes_row, panels, strict=True):
             axis.set_xticks([])
             axis.set_yticks([])
-            axis.set_title(title, fontsize=9)
+            axis.set_title(panel, fontsize=9)
             if image is None:
                 axis.text(0.5, 0.5, "(no semantic map)", ha="center", va="center", fontsize=8)
                 continue
             axis.imshow(image[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
         axes_row[0].set_ylabel(label, fontsize=9)
-    figure.suptitle("Stage-GAN stages on Facades test/ (Fig. 8/9 style)", fontsize=10)
+    heading = "Stage-GAN stages on Facades test/ (Fig. 8/9 style)"
+    figure.suptitle(heading + (f"\n{title}" if title else ""), fontsize=10)
     figure.tight_layout()
     path = out / "stages.png"
-    _save_figure(figure, path)
+    _save_figure(figure, path, title)
     return path
 
 
 LOG_KEYS = ("step", "epoch", "step_time", "skipped")
 
 
-def loss_curves(trained: dict[str, tuple[Model, Path]], out: Path) -> Path:
+def loss_curves(trained: dict[str, tuple[Model, Path]], out: Path, title: str | None = None) -> Path:
     """One panel per model: every loss term and critic loss of its ``metrics.jsonl`` against the step."""
     import matplotlib
 
@@ -103,7 +138,9 @@ def loss_curves(trained: dict[str, tuple[Model, Path]], out: Path) -> Path:
         axis.grid(True, alpha=0.3)
     for axis in list(axes.flat)[len(labels) :]:
         axis.set_visible(False)
+    if title:
+        figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     path = out / "loss_curves.png"
-    _save_figure(figure, path)
+    _save_figure(figure, path, title)
     return path

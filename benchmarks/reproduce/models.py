@@ -70,8 +70,26 @@ SRCNN_BATCH = 32
 200 epochs left it 0.02 dB below bicubic on Facades ×4 (30 test images, measured)."""
 
 
-def models(smoke: bool, vgg19: Path | None) -> list[Model]:
-    """The methods of the paper's comparison, in training order: the cheap baselines first."""
+WIDTHS = ("full", "small")
+"""``full``: the paper's Stage-GAN widths; ``small``: srzoo's reduced-width ``-small`` recipes (width 16)."""
+
+REDUCED_WIDTH = "reduced width (srzoo's -small variants, not the paper's models)"
+"""The label on every output of ``--width small``."""
+
+
+def stagegan_label(scale: int, width: str = "full", sem: bool = True) -> str:
+    """The recipe (and table label) of Stage-GAN at ``scale``: ``stagegan-x8``, ``stagegan-x8-small-nosem``, ..."""
+    return f"stagegan-x{scale}" + ("-small" if width == "small" else "") + ("" if sem else "-nosem")
+
+
+def models(
+    smoke: bool, vgg19: Path | None, width: str = "full", stagegan_batch: int | None = None
+) -> list[Model]:
+    """The methods of the paper's comparison, in training order: the cheap baselines first.
+
+    ``width="small"`` swaps Stage-GAN for srzoo's ``-small`` recipes; the baselines are the same.
+    ``stagegan_batch`` replaces Stage-GAN's batch of 1 (the row's note says so).
+    """
     sg = SMOKE_STAGEGAN if smoke else {}
     nosem = {k: v for k, v in sg.items() if not k.startswith(("sem.", "d0."))}
     patch = 64 if smoke else None
@@ -106,15 +124,20 @@ def models(smoke: bool, vgg19: Path | None) -> list[Model]:
     srgan_overrides = {**tiny_srgan, "train.losses": srgan_losses}
     out.append(Model(srgan_label, "srgan-x4", srgan_overrides, srgan_note, init_from="srresnet-x4"))
     for scale in (4, 8):
-        out.append(Model(f"stagegan-x{scale}", f"stagegan-x{scale}", dict(sg), stage1=True, patch_size=patch))
+        name, nosem_name = stagegan_label(scale, width), stagegan_label(scale, width, sem=False)
+        batch = f"batch {stagegan_batch} (paper: 1)" if stagegan_batch not in (None, 1) and not smoke else ""
+        out.append(
+            Model(name, name, dict(sg), batch, stage1=True, patch_size=patch, batch_size=stagegan_batch)
+        )
         out.append(
             Model(
-                f"stagegan-x{scale}-nosem",
-                f"stagegan-x{scale}-nosem",
+                nosem_name,
+                nosem_name,
                 dict(nosem),
-                "ablation: no semantic maps (Fig. 6/7)",
+                "; ".join(filter(None, ["ablation: no semantic maps (Fig. 6/7)", batch])),
                 stage1=True,
                 patch_size=patch,
+                batch_size=stagegan_batch,
             )
         )
     if smoke:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import srzoo
+from srzoo.errors import SrzooError
 
 from .models import Model
 
@@ -92,29 +93,36 @@ def as_json(overrides: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(overrides))
 
 
-def allocate(plans: Sequence[Plan], budget_seconds: float) -> None:
+def allocate(plans: Sequence[Plan], budget_seconds: float, floor: float = 0.0) -> None:
     """Split the budget into equal shares of training time, each capped at the model's reference schedule.
 
     The common time ``T`` solves ``Σ min(T, c_m · S_m) = budget``: a model whose whole reference
     schedule ``S_m`` costs less than ``T`` (a cheap baseline) runs all of it and the time it leaves
-    goes to the others, which run ``T / c_m`` steps. Sets each plan's ``steps``, ``epochs`` and
-    ``fraction``.
+    goes to the others, which run ``T / c_m`` steps. With ``floor`` (e.g. 0.1), every model is first
+    given that fraction of its schedule when the budget affords it for all of them (so that every
+    claim can be conclusive), and the rest is split as above. Sets each plan's ``steps``, ``epochs``
+    and ``fraction``.
     """
-    remaining = budget_seconds
-    open_plans = sorted(plans, key=lambda p: p.step_seconds * p.reference_steps)
+    base = {id(p): math.ceil(floor * p.reference_steps) for p in plans}
+    reserved = sum(p.step_seconds * base[id(p)] for p in plans)
+    if reserved > budget_seconds:  # not even the floor fits: equal time for all
+        base, reserved = dict.fromkeys(base, 0), 0.0
+    remaining = budget_seconds - reserved
+    open_plans = sorted(plans, key=lambda p: p.step_seconds * (p.reference_steps - base[id(p)]))
     share = math.inf
     while open_plans:
         share = remaining / len(open_plans)
         cheapest = open_plans[0]
-        if share < cheapest.step_seconds * cheapest.reference_steps:
+        rest = cheapest.step_seconds * (cheapest.reference_steps - base[id(cheapest)])
+        if share < rest:
             break
-        remaining -= cheapest.step_seconds * cheapest.reference_steps
+        remaining -= rest
         open_plans.pop(0)
     still_open = {id(p) for p in open_plans}
     for p in plans:
         steps = p.reference_steps
         if id(p) in still_open and p.step_seconds > 0:
-            steps = min(steps, int(share / p.step_seconds))
+            steps = min(steps, base[id(p)] + int(share / p.step_seconds))
         p.steps = max(1, steps)
         p.fraction = p.steps / p.reference_steps
         p.epochs = p.steps / p.steps_per_epoch
@@ -144,3 +152,74 @@ def run_length(model: Model, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]
         return {"epochs": epochs}, overrides
     plan.schedule_epochs_scale = 1.0
     return {"max_steps": plan.steps}, {}
+
+
+RUN_FILE = "run.json"
+"""What ``srzoo train`` writes into every run folder: recipe, options, batch, epoch length, step, finished."""
+
+
+def zoo_plan(run: Path, recipe: str) -> Plan | str:
+    """The schedule of the finished ``srzoo train`` run of ``recipe`` in ``run``, read from its
+    ``run.json`` (no ``plan.json`` needed: a run of ``srzoo train`` and one of this script read the
+    same), or why there is none: a one-line reason such as ``"run in progress: step 500 of 16000"``.
+
+    The share of the schedule is ``step / (REFERENCE_EPOCHS · steps_per_epoch)``; the step time is
+    the median ``step_time`` of its ``metrics.jsonl`` and the wall time that times the steps
+    (validation, checkpoints and pauses left out).
+    """
+    try:
+        data = json.loads((run / RUN_FILE).read_text())
+    except FileNotFoundError:
+        return "no run" if not run.exists() else f"no {RUN_FILE} in {run}"
+    except (OSError, ValueError) as exc:
+        return f"unreadable {run / RUN_FILE}: {exc}"
+    if data.get("recipe") != recipe:
+        return f"{run} holds a run of {data.get('recipe')!r}, not {recipe!r}"
+    if not data.get("finished") or not (run / "model.safetensors").is_file():
+        return f"run in progress or interrupted: step {data.get('step', 0)} of {data.get('total_steps', '?')}"
+    options = data.get("options", {})
+    steps_per_epoch = int(data["steps_per_epoch"])
+    steps = int(data["step"])
+    step_seconds = _median_step_time(run / "metrics.jsonl")
+    return Plan(
+        steps_per_epoch=steps_per_epoch,
+        reference_steps=REFERENCE_EPOCHS * steps_per_epoch,
+        batch_size=int(data["batch_size"]),
+        patch_size=data.get("patch_size"),
+        step_seconds=step_seconds,
+        fraction=steps / (REFERENCE_EPOCHS * steps_per_epoch),
+        steps=steps,
+        epochs=steps / steps_per_epoch,
+        schedule_epochs_scale=_schedule_scale(run / "recipe.toml", recipe),
+        wall_seconds=steps * step_seconds,
+        device=str(data.get("device", "")),
+        precision=str(options.get("precision", "fp32")),
+        overrides=options.get("overrides") or {},
+    )
+
+
+def _median_step_time(metrics: Path) -> float:
+    try:
+        rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError):
+        return 0.0
+    times = sorted(float(r["step_time"]) for r in rows if isinstance(r.get("step_time"), int | float))
+    return times[len(times) // 2] if times else 0.0
+
+
+def _schedule_scale(recipe_file: Path, name: str) -> float:
+    """How much the run's learning-rate schedule was compressed against the registered recipe's
+    (Stage-GAN's 20 + 20 epochs against 100 + 100: 0.2); 1.0 when it was not or cannot be told."""
+    try:
+        ran = srzoo.load_recipe(recipe_file).train
+        registered = srzoo.get_recipe(name).train
+    except SrzooError:  # an unreadable or unregistered recipe: no compression to report
+        return 1.0
+    if ran is None or registered is None or ran.schedule is None or registered.schedule is None:
+        return 1.0
+    a, b = ran.schedule, registered.schedule
+    if a.name == b.name == "linear-decay" and b.constant_epochs + b.decay_epochs > 0:
+        return (a.constant_epochs + a.decay_epochs) / (b.constant_epochs + b.decay_epochs)
+    if a.name == b.name == "step" and b.step_epochs > 0:
+        return a.step_epochs / b.step_epochs
+    return 1.0

@@ -51,17 +51,21 @@ def _se(value: float | None) -> str:
 
 def markdown(document: dict[str, Any]) -> str:
     """The paper-style table, the schedule run and the verdicts as Markdown."""
+    small = document.get("width") == "small"
+    label = document.get("label", "full widths")
     kind = (
         "**smoke run (tiny widths, a few steps): these numbers test the script, they are not results**"
         if document["smoke"]
-        else "full widths"
+        else f"**{label}**"
+        if small
+        else label
     )
     protocol = (
         f"Protocol: `srzoo bench` (PSNR/SSIM on {document['protocol']['y']} Y, GSM; border shaved by the "
         f"scale), {document['images']} Facades `test/` images; device {document['device']}; {kind}."
     )
     lines = [
-        "# Stage-GAN on CMP Facades: srzoo's reproduction",
+        "# Stage-GAN on CMP Facades: srzoo's reproduction" + (f", {label}" if small else ""),
         "",
         protocol,
         "",
@@ -86,6 +90,12 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {label} | ×{row['scale']} | {row['psnr']:.2f} | {row['ssim']:.4f} | {row['gsm']:.4f} | "
             + " | ".join(schedule)
             + f" | {row['note']} |"
+        )
+    for row in document.get("missing", []):
+        lines.append(
+            f"| {row['method']} | ×{row['scale']} | – | – | – | "
+            + " | ".join(["–"] * 5)
+            + f" | {row['status']} |"
         )
     lines += ["", "## Verdicts", ""]
     for v in document["verdicts"]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import srzoo
+from srzoo.errors import SrzooError
 
 from .models import Model
 from .plan import REFERENCE_EPOCHS, Plan
@@ -40,6 +41,7 @@ def trainer_options(model: Model, args: argparse.Namespace, out: Path, **extra: 
         "progress": sys.stderr.isatty(),
         "patch_size": model.patch_size,
         "batch_size": model.batch_size,
+        "channels_last": args.channels_last,
         "overrides": model.overrides,
         **extra,
     }
@@ -57,7 +59,8 @@ def measure(model: Model, args: argparse.Namespace, scratch: Path) -> Plan:
         keep=1,
         **trainer_options(model, args, run),
     )
-    trainer.fit()
+    if trainer.fit().interrupted:  # Ctrl-C or a time limit's SIGINT: stop the whole script, not this run
+        raise SrzooError(f"{model.label}: interrupted while timing its steps")
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines() if line]
     times = [row["step_time"] for row in rows[1:]] or [rows[0]["step_time"]]
     shutil.rmtree(run, ignore_errors=True)
