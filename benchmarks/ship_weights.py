@@ -88,8 +88,8 @@ LAPSRN_AUTHORS = {
 images, never on Facades), converted with ``srzoo convert`` and measured by srzoo (``srzoo bench``)
 on the same 106 Facades ``test/`` images under the same protocol (srzoo issue 17)."""
 LAPSRN_AUTHORS_SOURCE = (
-    "the LapSRN authors' released weights (trained on 291 natural images, never on Facades), "
-    "converted with `srzoo convert` and measured by srzoo on the same 106 images and protocol"
+    "their released weights, trained on 291 natural images and never on Facades, converted with "
+    "`srzoo convert` and measured by srzoo on the same 106 images under the same protocol"
 )
 
 DATA_CITATION = (
@@ -551,7 +551,7 @@ def card(item: Shipment) -> str:
     weights = (
         f"the final weights, step {run.step}"
         if run.use == "final"
-        else f"the best validation step's weights, step {run.step} of {run.info.get('step')} trained"
+        else f"the best validation step's weights, step {run.step} of {max(run.step, int(run.info['step']))} trained"
     )
     changed = departures(run)
     rule = rule_for(recipe)
@@ -584,7 +584,7 @@ def card(item: Shipment) -> str:
         "",
         (
             f"- **Steps:** {weights} ({run.epochs:g} epochs of {run.info['steps_per_epoch']} steps) of "
-            f"{run.info.get('total_steps')} planned, at batch {run.info.get('batch_size')}, HR patches "
+            f"{run.info.get('total_steps')} planned, at batch {run.info.get('batch_size')}, "
             f"{_patch(run.info.get('patch_size'))}, {options.get('precision', 'fp32')} on "
             f"{run.info.get('device', 'cpu')}, torch {run.info.get('torch', '?')}."
         ),
@@ -615,8 +615,8 @@ def card(item: Shipment) -> str:
         (
             f"  ({model.psnr - bicubic.psnr:+.3f} dB over bicubic"
             + (
-                f"; the LapSRN authors' weights: {reference.psnr - reference.bicubic_psnr:+.2f} dB, "
-                f"{LAPSRN_AUTHORS_SOURCE}"
+                f"; the LapSRN authors' weights: {reference.psnr - reference.bicubic_psnr:+.2f} dB "
+                f"({LAPSRN_AUTHORS_SOURCE})"
                 if reference is not None
                 else ""
             )
@@ -626,7 +626,7 @@ def card(item: Shipment) -> str:
         (
             f"- **File:** `{PACKAGE}:weights/{run.name}.safetensors`, {item.size / 2**20:.2f} MiB, "
             f"float16 (on the first {item.fp16_check[0]} test images its mean PSNR-Y is "
-            f"{item.fp16_check[2]:+.4f} dB from the run's {item.fp16_check[1]:.3f}), sha256 `{item.sha256}`."
+            f"{item.fp16_check[2]:+.5f} dB from the run's {item.fp16_check[1]:.3f}), sha256 `{item.sha256}`."
         ),
         "- **License:** MIT, like srzoo's code; the training images keep their own terms.",
         "",
@@ -635,7 +635,7 @@ def card(item: Shipment) -> str:
 
 
 def _patch(patch: Any) -> str:
-    return f"{patch}²" if patch else "whole images"
+    return f"HR patches {patch}²" if patch else "whole HR images"
 
 
 # ------------------------------------------------------------------ the repository

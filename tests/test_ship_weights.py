@@ -297,9 +297,9 @@ def test_card_states_data_command_steps_time_cpu_departures_scores_and_sha(run: 
     assert "Facades instead of 291 natural images." in text
     assert "  | bicubic-x4 | 24.278 | 0.6433 | 0.9765 |\n  | srcnn-x4 | 25.000 | 0.7012 | 0.9801 |" in text
     assert "  | LapSRN authors' weights ×4 (reference) | 25.88 | 0.728 | — |" in text
-    assert "(+0.722 dB over bicubic; the LapSRN authors' weights: +1.60 dB" in text
+    assert "(+0.722 dB over bicubic; the LapSRN authors' weights: +1.60 dB (their released weights" in text
     assert "Shipping rule (fidelity): PSNR-Y above bicubic's." in text
-    assert "0.12 MiB, float16 (on the first 2 test images its mean PSNR-Y is +0.0012 dB" in text
+    assert "0.12 MiB, float16 (on the first 2 test images its mean PSNR-Y is +0.00120 dB" in text
     assert f"sha256 `{'ab' * 32}`" in text
 
 
