@@ -97,8 +97,9 @@ class BenchResult:
         published: published values with the gap, for matching set, metric and protocol, and only
             for the weights they were published for (the authors', or none for a parameter-free method).
         sr_images: with ``keep_images``, each image's 8-bit SR as ``(3, H, W)`` uint8 (for figures).
-        stages: with ``keep_images``, for a model with learned intermediate stages (see
-            `srzoo.bench.stages`), every node's output on one image, in graph order (for figures).
+        stages: with ``keep_images``, for a model with learned intermediate stages (a node
+            besides the output with parameters), its nodes' outputs on one image, one
+            [`StageImage`][srzoo.bench.StageImage] per node in graph order (for figures).
         stage_source: the name of that image.
     """
 
