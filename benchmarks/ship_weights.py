@@ -397,9 +397,9 @@ def departures(run: Run) -> list[str]:
     recipe = srzoo.get_recipe(run.name).to_dict()
     options = run.info.get("options", {})
     lines = []
-    for key, option in (("batch_size", "batch_size"), ("patch_size", "patch_size"), ("epochs", "epochs")):
+    for key in ("batch_size", "patch_size", "epochs"):  # run.json holds the batch and patch used
         paper = recipe.get("train", {}).get(key)
-        used = run.info.get(key) if key != "epochs" else options.get("epochs")
+        used = options.get("epochs") if key == "epochs" else run.info.get(key)
         if used is not None and used != paper:
             lines.append(f"`{key}` {used} (recipe: {paper if paper is not None else 'unset'})")
     for key, value in (options.get("overrides") or {}).items():
