@@ -164,7 +164,8 @@ def write_results(
         "verdicts": verdicts(by_label, plans),
     }
     figures = scratch / "figures"
-    grids = [r for r in results if not r.method.endswith("(Stage-1)")]
+    # the comparison grids and speed chart; stages.png (below) stands for srzoo bench's stage strips
+    grids = [dataclasses.replace(r, stages=()) for r in results if not r.method.endswith("(Stage-1)")]
     for path in write_figures(grids, figures):
         shutil.copyfile(path, args.out / path.name)
     stage_strips(trained, args, args.out)
