@@ -70,6 +70,10 @@ def test_every_registered_recipe_validates():
         ),
         (_with(nodes=[{"name": "lr", "generator": "x"}]), r"'lr' is already defined"),
         (
+            _with(nodes=[{"name": "sr", "generator": "x", "description": 3}]),
+            r"key 'nodes\[0\].description': expected a few words on the node's output, got int 3",
+        ),
+        (
             _with(nodes=[{"name": "a.b", "generator": "x"}]),
             r"key 'nodes\[0\].name': expected a name of letters, digits",
         ),
@@ -114,6 +118,16 @@ def test_every_registered_recipe_validates():
 def test_bad_recipes_name_the_key(data, message):
     with pytest.raises(RecipeError, match=message):
         parse_recipe(data)
+
+
+def test_node_descriptions_round_trip_and_are_inherited():
+    recipe = srzoo.get_recipe("stagegan-x8-small")  # described in stagegan-x8, its base's base
+    assert [(n.name, n.description) for n in recipe.nodes][:2] == [
+        ("mr", "MR image (bicubic)"),
+        ("sem", "semantic map (G0)"),
+    ]
+    assert parse_recipe(recipe.to_dict()) == recipe
+    assert "description" not in srzoo.get_recipe("srcnn-x4").nodes[0].to_dict()
 
 
 def test_train_section_is_typed():

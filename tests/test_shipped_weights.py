@@ -1,9 +1,11 @@
-"""The weights srzoo ships (SRCNN and LapSRN ×4/×8 trained on Facades): files, cards, loading, scores."""
+"""The weights srzoo ships (trained on Facades, written by benchmarks/ship_weights.py): files, cards,
+loading, scores under the script's shipping rule."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,12 @@ from safetensors import safe_open
 import srzoo
 from srzoo.bench.methods import default_methods
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import ship_weights
+
 SHIPPED = sorted(n for n in srzoo.list_models() if srzoo.get_recipe(n).pretrained is not None)
 SUBSET = 20
-"""Facades test images the "beats bicubic" check uses (the cards give all 106)."""
+"""Facades test images the shipping-rule check uses (the cards give all 106)."""
 
 
 def test_the_small_baselines_ship_weights() -> None:
@@ -28,10 +33,15 @@ def test_shipped_file_is_in_the_package_small_and_matches_its_sha256(name: str) 
     assert entry is not None and entry.file == f"srzoo_recipes:weights/{name}.safetensors"
     path = entry.path()
     assert path.is_file()
-    assert path.stat().st_size < 4 * 1024 * 1024
+    assert path.stat().st_size <= ship_weights.MAX_FILE_BYTES
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry.sha256
     with safe_open(str(path), "pt") as handle:
         assert handle.metadata()["recipe"] == name
+
+
+def test_shipped_files_together_stay_under_the_limit() -> None:
+    sizes = [srzoo.get_recipe(name).pretrained.path().stat().st_size for name in SHIPPED]
+    assert sum(sizes) <= ship_weights.MAX_TOTAL_BYTES
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -44,7 +54,8 @@ def test_model_card_states_data_schedule_scores_and_sha256(name: str) -> None:
     assert "Facades `train/`" in text and "steps" in text and "batch" in text
     rows = re.findall(r"^  \| (\S+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", text, flags=re.MULTILINE)
     assert [row[0] for row in rows] == [f"bicubic-x{srzoo.get_recipe(name).scale}", name]
-    assert float(rows[1][1]) > float(rows[0][1])  # the card's own PSNR-Y beats bicubic's
+    bicubic, model = (ship_weights.Scores(float(p), float(s), float(g), 106) for _, p, s, g in rows)
+    assert ship_weights.refusal(ship_weights.rule_for(srzoo.get_recipe(name)), model, bicubic) is None
     docs = (Path(__file__).resolve().parents[1] / "docs" / "pretrained.md").read_text("utf-8")
     assert entry.sha256 in docs  # the docs page is the cards gathered, not an older copy
 
@@ -68,13 +79,14 @@ def test_bench_compares_the_shipped_models_by_default() -> None:
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_model_beats_bicubic_on_a_facades_test_subset(name: str, data_dir: Path) -> None:
-    scale = srzoo.get_recipe(name).scale
+def test_shipped_model_passes_its_rule_on_a_facades_test_subset(name: str, data_dir: Path) -> None:
+    recipe = srzoo.get_recipe(name)
     bicubic, model = srzoo.bench(
-        [f"bicubic-x{scale}", name], [f"{data_dir / 'facades'}:test"], pretrained=True, limit=SUBSET
+        [f"bicubic-x{recipe.scale}", name], [f"{data_dir / 'facades'}:test"], pretrained=True, limit=SUBSET
     )
     assert model.images == bicubic.images == SUBSET
-    assert model.psnr > bicubic.psnr, f"{name} {model.psnr:.3f} dB vs bicubic {bicubic.psnr:.3f} dB"
+    scores = [ship_weights.Scores(r.psnr, r.ssim, r.gsm, r.images) for r in (model, bicubic)]
+    assert ship_weights.refusal(ship_weights.rule_for(recipe), *scores) is None
 
 
 def test_info_names_the_shipped_file_and_its_card(capsys: pytest.CaptureFixture[str]) -> None:

@@ -234,7 +234,8 @@ def write_results(
     }
     title = REDUCED_WIDTH if small else None
     figures = scratch / "figures"
-    grids = [r for r in results if not r.method.endswith("(Stage-1)")]
+    # the comparison grids and speed chart; stages.png (below) stands for srzoo bench's stage strips
+    grids = [dataclasses.replace(r, stages=()) for r in results if not r.method.endswith("(Stage-1)")]
     for path in write_figures(grids, figures):
         label_png(path, args.out / path.name, title)
     if any(model.stage1 for model, _ in trained.values()):

@@ -4,7 +4,7 @@
 [`BenchResult`][srzoo.bench.BenchResult] per pair: mean and per-image PSNR/SSIM/GSM, speed,
 parameters, GFLOPs, peak memory, the [`ProtocolCard`][srzoo.bench.ProtocolCard] and the gaps to
 published values. ``srzoo.bench.report`` formats them (table, JSON, CSV,
-Markdown) and ``srzoo.bench.figures`` draws the comparison figures.
+Markdown) and ``srzoo.bench.figures`` draws the comparison figures and stage strips.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 from .data import BenchSet, Sample, resolve_data
 from .protocol import LRSpec, ProtocolCard
 from .runner import METRICS, BenchResult, ImageScore, PublishedGap, bench
+from .stages import StageImage
 
 __all__ = [
     "METRICS",
@@ -26,6 +27,7 @@ __all__ = [
     "ProtocolCard",
     "PublishedGap",
     "Sample",
+    "StageImage",
     "bench",
     "resolve_data",
 ]

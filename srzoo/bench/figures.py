@@ -6,6 +6,10 @@
   where the learned methods gain most over bicubic (the largest drop of squared luma error,
   averaged over the methods), so the figure shows what a learned model buys rather than where
   every method fails; without one, the window where the methods differ most.
+* ``stages-{set}-{method}.png``: for a method whose graph has learned intermediate stages (e.g.
+  Stage-GAN's MR | semantic map | Stage-1 | Stage-2), one strip of every node's output in graph
+  order on one image (the synthetic facade chart when the set holds it, else its first image; see
+  `srzoo.bench.stages`), each panel titled by its node's name and recipe description.
 * ``speed-{set}.png``: PSNR against ms/image (log scale when the times span more than 10×), marker
   area proportional to parameters, one legend entry per method (labels never overlap).
 """
@@ -13,6 +17,8 @@
 from __future__ import annotations
 
 import math
+import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +30,9 @@ from .data import resolve_data
 from .runner import BenchResult
 
 __all__ = ["pick_crop", "pick_gain_crops", "write_figures"]
+
+STAGE_TITLE_WIDTH = 24
+"""Characters per line of a stage panel's title (longer labels wrap, so neighbours never overlap)."""
 
 CROP_SIDE = 96
 """Side of the comparison crops in HR pixels (smaller images use their whole side)."""
@@ -111,7 +120,8 @@ def pick_gain_crops(
 
 
 def write_figures(results: Sequence[BenchResult], out: Path) -> list[Path]:
-    """Write the comparison grids (for results holding ``sr_images``) and the speed charts.
+    """Write the comparison grids (for results holding ``sr_images``), the stage strips (for
+    results holding ``stages``) and the speed charts.
 
     Returns:
         The files written.
@@ -126,6 +136,9 @@ def write_figures(results: Sequence[BenchResult], out: Path) -> list[Path]:
             groups.setdefault((result.protocol.dataset["spec"], result.scale), []).append(result)
     for (spec, scale), group in groups.items():
         written.append(_comparison(spec, scale, group, out))
+    for result in results:
+        if result.stages:
+            written.append(_stage_strip(result, out))
     datasets: dict[str, list[BenchResult]] = {}
     for result in results:
         if result.psnr is not None:
@@ -181,6 +194,41 @@ def _comparison(spec: str, scale: int, group: list[BenchResult], out: Path) -> P
     path = out / f"comparison-{first.dataset}-x{scale}.png"
     _save(figure, path)
     return path
+
+
+def _stage_figure(result: BenchResult):  # -> matplotlib.figure.Figure
+    """One row: each node's output on ``result.stage_source``, in graph order."""
+    import matplotlib.pyplot as plt  # matplotlib is heavy: imported only when figures are drawn
+
+    stages = result.stages
+    figure, axes = plt.subplots(1, len(stages), figsize=(2.7 * len(stages), 3.4), squeeze=False)
+    for axis, stage in zip(axes[0], stages, strict=True):
+        axis.imshow(stage.image.permute(1, 2, 0).numpy(), interpolation="nearest")
+        axis.set_title(textwrap.fill(stage.label, STAGE_TITLE_WIDTH), fontsize=9)
+        height, width = stage.image.shape[-2:]
+        shown = "" if stage.channels == 3 else f", {stage.channels} channels"
+        axis.set_xlabel(f"{width}×{height}{shown}", fontsize=8)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    weights = "" if result.trained else " (untrained weights)"
+    figure.suptitle(
+        f"{result.method} ×{result.scale}{weights} on {result.stage_source} ({result.dataset}): "
+        "every node's output in graph order",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    return figure
+
+
+def _stage_strip(result: BenchResult, out: Path) -> Path:
+    path = out / f"stages-{result.dataset}-{_file_part(result.method)}.png"
+    _save(_stage_figure(result), path)
+    return path
+
+
+def _file_part(label: str) -> str:
+    """``label`` as part of a file name (a method's label may be a user's free text)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("._") or "method"
 
 
 def _speed_chart(dataset: str, group: list[BenchResult], out: Path) -> Path:

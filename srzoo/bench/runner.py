@@ -27,6 +27,7 @@ from .data import BenchSet, Sample, resolve_data
 from .distributed import Shard, current_shard, local_device
 from .methods import Method, default_methods, is_checkpoint_method, load_method
 from .protocol import LRSpec, ProtocolCard, YConvention, combined_hash, matlab_rounding
+from .stages import StageImage, has_stages, stage_image_index, stage_images
 from .timing import PeakMemory, Stopwatch, median_ms
 
 __all__ = ["BenchResult", "ImageScore", "PublishedGap", "bench"]
@@ -96,6 +97,10 @@ class BenchResult:
         published: published values with the gap, for matching set, metric and protocol, and only
             for the weights they were published for (the authors', or none for a parameter-free method).
         sr_images: with ``keep_images``, each image's 8-bit SR as ``(3, H, W)`` uint8 (for figures).
+        stages: with ``keep_images``, for a model with learned intermediate stages (a node
+            besides the output with parameters), its nodes' outputs on one image, one
+            [`StageImage`][srzoo.bench.StageImage] per node in graph order (for figures).
+        stage_source: the name of that image.
     """
 
     method: str
@@ -115,6 +120,8 @@ class BenchResult:
     per_image: tuple[ImageScore, ...] = ()
     published: tuple[PublishedGap, ...] = ()
     sr_images: tuple[torch.Tensor, ...] = field(default=(), repr=False, compare=False)
+    stages: tuple[StageImage, ...] = field(default=(), repr=False, compare=False)
+    stage_source: str = ""
 
     @property
     def psnr(self) -> float | None:
@@ -368,6 +375,7 @@ def _run_one(
     per_image = tuple(r for _, r, _ in gathered)
     peak = max((m for _, _, m in gathered), default=memory.mib)
     sr_images = tuple(image for _, image in sorted(shard.gather(kept), key=lambda t: t[0]))
+    stages, stage_source = _stages(method, inputs, device, shard) if keep_images else ((), "")
     ms = median_ms([r.ms for r in per_image]) or 0.0
     scores = {m: statistics.fmean(r.scores[m] for r in per_image) for m in metrics} if method.trained else {}
     card = ProtocolCard(
@@ -400,7 +408,24 @@ def _run_one(
         per_image=per_image,
         published=_published(method, bench_set.name, scores, card),
         sr_images=sr_images,
+        stages=stages,
+        stage_source=stage_source,
     )
+
+
+def _stages(
+    method: Method, inputs: _Inputs, device: torch.device, shard: Shard
+) -> tuple[tuple[StageImage, ...], str]:
+    """The node outputs of a model with learned intermediate stages on the set's stage image
+    (computed by the rank that holds it), and that image's name."""
+    if not has_stages(method.model) or not inputs.samples:
+        return (), ""
+    index = stage_image_index([sample.name for sample in inputs.samples])
+    local = []
+    if index in inputs.indices:
+        lr = inputs.lrs[inputs.indices.index(index)]
+        local = list(stage_images(method.model, lr.to(device)))
+    return tuple(shard.gather(local)), inputs.samples[index].name
 
 
 def _gflops(method: Method, inputs: _Inputs) -> float:

@@ -96,6 +96,8 @@ class Node:
         component: the registered name of the component.
         inputs: names of earlier outputs (or ``"lr"``), concatenated along channels.
         args: keyword arguments for the component's factory (read-only; lists stay lists, as in TOML).
+        description: what the output is, in a few words (e.g. ``"semantic map (G0)"``); optional,
+            shown beside the node's name in ``srzoo bench``'s stage figures.
     """
 
     name: str
@@ -103,6 +105,7 @@ class Node:
     component: str
     inputs: tuple[str, ...] = (INPUT_NAME,)
     args: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
 
     def __post_init__(self) -> None:
         _set(self, "inputs", tuple(self.inputs))
@@ -110,12 +113,15 @@ class Node:
 
     def to_dict(self) -> dict[str, Any]:
         """The node as a ``[[nodes]]`` table."""
-        return {
+        table = {
             "name": self.name,
             self.kind: self.component,
             "inputs": list(self.inputs),
             "args": _plain(self.args),
         }
+        if self.description:
+            table["description"] = self.description
+        return table
 
 
 @dataclass(frozen=True)

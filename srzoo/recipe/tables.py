@@ -124,8 +124,9 @@ def _parse_node(table: Any, source: str, index: int) -> Node:
     if not inputs:
         raise reader.fail("inputs", 'expected at least one input name (default: ["lr"])')
     args = reader.args()
+    description = reader.get("description", str, "", what="a few words on the node's output")
     reader.finish()
-    return Node(name, kinds[0], component, inputs, args)
+    return Node(name, kinds[0], component, inputs, args, description)
 
 
 def _parse_optimizer(table: Any, source: str, path: str) -> Optimizer:
