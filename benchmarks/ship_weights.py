@@ -285,8 +285,8 @@ def wall_time(run: Run) -> tuple[float, bool]:
 
 
 def cpu_of(run: Run) -> tuple[str, bool]:
-    """The run's CPU (``run.json``'s ``cpu``), else this machine's, and whether it is this machine's."""
-    recorded = run.info.get("cpu")
+    """The run's CPU (``run.json``'s ``hardware.cpu``), else this machine's, and whether it is this machine's."""
+    recorded = (run.info.get("hardware") or {}).get("cpu")
     if recorded:
         return str(recorded), False
     return this_cpu(), True
@@ -314,6 +314,7 @@ _CLI_DEFAULTS: dict[str, Any] = {
     "batch_size": None,
     "patch_size": None,
     "log_every": 10,
+    "log_seconds": 30.0,
     "seed": 0,
     "val": None,
     "val_every": None,
@@ -333,17 +334,24 @@ _BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def train_command(info: Mapping[str, Any]) -> list[str]:
-    """The ``srzoo train`` command of a run: ``run.json``'s ``argv`` where it recorded it, else the
-    one rebuilt from its ``options`` (see `reconstruct_command`)."""
-    argv = info.get("argv")
-    if isinstance(argv, str):
-        argv = shlex.split(argv)
-    if argv:
-        words = [str(word) for word in argv]
-        if "train" in words:
-            words = words[words.index("train") + 1 :]
+    """The ``srzoo train`` command of a run: the first of ``run.json``'s ``commands`` (the process's
+    argv at the first start; resumes add theirs) when it was ``srzoo train``, else (a run from the
+    Python API, or from before srzoo recorded commands) the one rebuilt from its ``options`` (see
+    `reconstruct_command`)."""
+    commands = info.get("commands") or []
+    words = _srzoo_train_arguments([str(w) for w in commands[0]]) if commands else None
+    if words is not None:
         return ["srzoo", "train", *[w for w in words if w != "--resume"]]
     return reconstruct_command(str(info["recipe"]), info["options"])
+
+
+def _srzoo_train_arguments(argv: list[str]) -> list[str] | None:
+    """The arguments after ``train`` of ``srzoo train ...`` or ``python -m srzoo train ...``, else None."""
+    if len(argv) >= 2 and Path(argv[0]).name == "srzoo" and argv[1] == "train":
+        return argv[2:]
+    if len(argv) >= 4 and argv[1:4] == ["-m", "srzoo", "train"]:
+        return argv[4:]
+    return None
 
 
 def reconstruct_command(recipe: str, options: Mapping[str, Any]) -> list[str]:
@@ -369,6 +377,8 @@ def reconstruct_command(recipe: str, options: Mapping[str, Any]) -> list[str]:
     if options.get("compile"):
         mode = options.get("compile_mode", "default")
         words += ["--compile"] + ([mode] if mode != "default" else [])
+    for name in options.get("loggers") or ():
+        words += ["--logger", str(name)]
     for key, value in (options.get("overrides") or {}).items():
         words += ["--set", f"{key}={_toml_value(value)}"]
     if not options.get("progress", True):
@@ -545,9 +555,14 @@ def card(item: Shipment) -> str:
     data = run.info.get("data") or {}
     seconds, estimated = wall_time(run)
     cpu, here = cpu_of(run)
-    threads = run.info.get("threads")
+    threads = (run.info.get("hardware") or {}).get("threads")
     command = shlex.join(train_command(run.info))
-    recorded = "" if run.info.get("argv") else " (rebuilt from `run.json`'s options)"
+    commands = run.info.get("commands") or []
+    recorded = (
+        ""
+        if commands and _srzoo_train_arguments([str(w) for w in commands[0]]) is not None
+        else " (rebuilt from `run.json`'s options)"
+    )
     weights = (
         f"the final weights, step {run.step}"
         if run.use == "final"

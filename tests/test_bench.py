@@ -43,12 +43,14 @@ def test_readme_main_job_writes_tables_and_figures(tmp_path: Path, capsys):
         ("lapsrn-x8", 8, 5),
         ("srcnn-x4", 4, 5),
         ("srcnn-x8", 8, 5),
+        ("stagegan-x8-small", 8, 5),
     ]
     for name in (
         "results.csv",
         "results.md",
         "comparison-charts-x4.png",
         "comparison-charts-x8.png",
+        "stages-charts-stagegan-x8-small.png",
         "speed-charts.png",
     ):
         assert (out / name).stat().st_size > 0, name

@@ -119,6 +119,10 @@ def test_wall_time_sums_the_logged_step_times_or_takes_the_recorded_one(run: Pat
     final = sw.read_run(run, "final")
     rows = sw.metrics_rows(run)
     assert [r["step"] for r in rows] == [1, 2, 3]
+    assert sw.wall_time(final) == (final.info["wall_seconds"], False)  # srzoo train records it
+    final = sw.Run(
+        run, {k: v for k, v in final.info.items() if k != "wall_seconds"}, final.weights, "final", 3
+    )
     seconds, estimated = sw.wall_time(final)
     assert estimated and seconds == pytest.approx(sum(r["step_time"] for r in rows))
     best = sw.Run(run, final.info, run / "best.safetensors", "best", 2)  # the steps up to the shipped one
@@ -136,9 +140,11 @@ def test_step_times_stand_for_their_logging_interval(tmp_path: Path) -> None:
 
 def test_cpu_is_the_recorded_one_else_this_machines_marked(run: Path) -> None:
     final = sw.read_run(run, "final")
-    cpu, here = sw.cpu_of(final)
+    assert sw.cpu_of(final) == (final.info["hardware"]["cpu"], False)  # srzoo train records it
+    info = {k: v for k, v in final.info.items() if k != "hardware"}  # a run from before it did
+    cpu, here = sw.cpu_of(sw.Run(final.folder, info, final.weights, "final", 3))
     assert here and cpu == sw.this_cpu() and "logical cores" in cpu
-    recorded = sw.Run(final.folder, {**final.info, "cpu": "Xeon 8480"}, final.weights, "final", 3)
+    recorded = sw.Run(final.folder, {**info, "hardware": {"cpu": "Xeon 8480"}}, final.weights, "final", 3)
     assert sw.cpu_of(recorded) == ("Xeon 8480", False)
 
 
@@ -164,7 +170,7 @@ def _options_the_cli_builds(argv: list[str], monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(_Captured):
         main(["--debug", *argv])
     options = dataclasses.asdict(seen["options"])
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
+    return json.loads(json.dumps(options, default=str))  # as run.json stores them
 
 
 def test_reconstructed_command_gives_the_runs_options_back(
@@ -198,16 +204,26 @@ def test_reconstruction_covers_every_flag(monkeypatch: pytest.MonkeyPatch, tmp_p
         "overrides": {"sr.ngf": 8, "train.schedule.name": "linear-decay", "input_multiple": None},
         "progress": False,
         "resume": True,
+        "log_seconds": 5.0,
+        "loggers": ["tensorboard"],
     }
     command = sw.reconstruct_command("stagegan-x8-small", options)
     rebuilt = _options_the_cli_builds(command[1:], monkeypatch)
     assert rebuilt == {**options, "resume": False}
 
 
-def test_recorded_argv_wins_and_drops_resume() -> None:
-    info = {"recipe": "srcnn-x4", "options": {}, "argv": ["/venv/bin/srzoo", "train", "srcnn-x4", "--resume"]}
-    assert sw.train_command(info) == ["srzoo", "train", "srcnn-x4"]
-    assert sw.train_command({**info, "argv": "srzoo train srcnn-x4 --bf16"})[-1] == "--bf16"
+def test_the_recorded_srzoo_train_command_wins_and_drops_resume(run: Path) -> None:
+    info = json.loads((run / "run.json").read_text())
+    [api_call] = info["commands"]  # this run came from the Python API: pytest's argv, not a command
+    assert sw.train_command(info) == sw.reconstruct_command("srcnn-x4", info["options"])
+    commands = [
+        ["/venv/bin/srzoo", "train", "srcnn-x4", "--bf16"],
+        ["srzoo", "train", "srcnn-x4", "--resume"],
+    ]
+    assert sw.train_command({**info, "commands": commands}) == ["srzoo", "train", "srcnn-x4", "--bf16"]
+    resumed = [["/usr/bin/python3", "-m", "srzoo", "train", "srcnn-x4", "--bf16", "--resume"]]
+    assert sw.train_command({**info, "commands": resumed}) == ["srzoo", "train", "srcnn-x4", "--bf16"]
+    assert "pytest" in " ".join(api_call)
 
 
 def test_options_without_a_flag_are_refused() -> None:
@@ -291,8 +307,9 @@ def test_card_states_data_command_steps_time_cpu_departures_scores_and_sha(run: 
     assert f"  {command}\n" in text.replace("'", "")  # shlex quotes only the list value
     assert "Facades `train/`" in text and "at batch 2, HR patches 32²" in text
     assert "step 3 (3 epochs of 1 steps) of 3 planned" in text
-    assert "- **Wall time:** ≈ " in text and "(the logged step times, training steps only)" in text
-    assert f"- **CPU:** {sw.this_cpu()} (the machine that ran" in text
+    hardware = info["hardware"]  # srzoo train records the time and the machine
+    assert f"- **Wall time:** {sw._duration(info['wall_seconds'])}.\n" in text
+    assert f"- **CPU:** {hardware['cpu']}, {hardware['threads']} threads.\n" in text
     assert "`train.optimizer.name` adam (recipe: sgd)" in text and "`epochs` 3 (recipe: " in text
     assert "Facades instead of 291 natural images." in text
     assert "  | bicubic-x4 | 24.278 | 0.6433 | 0.9765 |\n  | srcnn-x4 | 25.000 | 0.7012 | 0.9801 |" in text

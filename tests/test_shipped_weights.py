@@ -23,8 +23,8 @@ SUBSET = 20
 """Facades test images the shipping-rule check uses (the cards give all 106)."""
 
 
-def test_the_small_baselines_ship_weights() -> None:
-    assert SHIPPED == ["lapsrn-x4", "lapsrn-x8", "srcnn-x4", "srcnn-x8"]
+def test_the_baselines_and_the_small_stagegan_ship_weights() -> None:
+    assert SHIPPED == ["lapsrn-x4", "lapsrn-x8", "srcnn-x4", "srcnn-x8", "stagegan-x8-small"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
