@@ -43,7 +43,9 @@ def make(target: Path = TARGET) -> Path:
         Image.open(figure).convert("RGB").quantize(colors=256).save(small, optimize=True)
         size = small.stat().st_size
         if size > MAX_BYTES:
-            raise SystemExit(f"{figure.name} is {size} bytes with a palette, over the {MAX_BYTES} the docs allow")
+            raise SystemExit(
+                f"{figure.name} is {size} bytes with a palette, over the {MAX_BYTES} the docs allow"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(small, target)
     return target

@@ -15,7 +15,9 @@ def _bash_blocks(text: str) -> list[str]:
 def test_readme_has_the_two_setup_commands_and_ci_runs_the_test_one():
     blocks = _bash_blocks((REPO / "README.md").read_text())
     main_job, test_command = blocks[0], blocks[1]
-    assert main_job == "pip install . && srzoo bench --out srzoo-bench"  # the built wheel, as users install it
+    assert (
+        main_job == "pip install . && srzoo bench --out srzoo-bench"
+    )  # the built wheel, as users install it
     assert test_command == 'pip install -e ".[dev]" && python -m pytest'
     ci = (REPO / ".ci" / "run").read_text()
     assert test_command in ci
