@@ -43,6 +43,7 @@ def test_readme_main_job_writes_tables_and_figures(tmp_path: Path, capsys):
         ("lapsrn-x8", 8, 5),
         ("srcnn-x4", 4, 5),
         ("srcnn-x8", 8, 5),
+        ("stagegan-x4-small", 4, 5),
         ("stagegan-x8-small", 8, 5),
     ]
     for name in (
@@ -50,6 +51,7 @@ def test_readme_main_job_writes_tables_and_figures(tmp_path: Path, capsys):
         "results.md",
         "comparison-charts-x4.png",
         "comparison-charts-x8.png",
+        "stages-charts-stagegan-x4-small.png",
         "stages-charts-stagegan-x8-small.png",
         "speed-charts.png",
     ):

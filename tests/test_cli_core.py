@@ -195,6 +195,7 @@ def test_demo_shows_the_shipped_models_beside_bicubic(tmp_path: Path, capsys):
         ("lapsrn-x8", "shipped"),
         ("srcnn-x4", "shipped"),
         ("srcnn-x8", "shipped"),
+        ("stagegan-x4-small", "shipped"),
         ("stagegan-x8-small", "shipped"),
     ]
     assert main(["demo", "--models", "srresnet-x4", "--out", str(tmp_path / "d")]) == 2
