@@ -24,7 +24,14 @@ SUBSET = 20
 
 
 def test_the_baselines_and_the_small_stagegan_ship_weights() -> None:
-    assert SHIPPED == ["lapsrn-x4", "lapsrn-x8", "srcnn-x4", "srcnn-x8", "stagegan-x4-small", "stagegan-x8-small"]
+    assert SHIPPED == [
+        "lapsrn-x4",
+        "lapsrn-x8",
+        "srcnn-x4",
+        "srcnn-x8",
+        "stagegan-x4-small",
+        "stagegan-x8-small",
+    ]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
