@@ -73,7 +73,7 @@ def stage_strips(
     from srzoo.imageio import quantize_8bit
 
     rows = [label for label, (model, _) in trained.items() if model.stage1]
-    figure, axes = plt.subplots(len(rows), 5, figsize=(11.0, 2.4 * len(rows)), squeeze=False)
+    figure, axes = plt.subplots(len(rows), 5, figsize=(11.0, 2.75 * len(rows)), squeeze=False)
     for axes_row, label in zip(axes, rows, strict=True):
         _, run = trained[label]
         model = srzoo.build(run / "recipe.toml", weights=run / "model.safetensors").to(args.bench_device)
