@@ -11,7 +11,9 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SRZOO_SHARED", REPO.parent / "shared"))
@@ -61,6 +63,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             terminalreporter.write_line(f"  {count:4d} × {reason}")
     if gpu:
         terminalreporter.write_line(f"{gpu} GPU test{'s' * (gpu != 1)} skipped: no CUDA device")
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four smooth RGB photos of 40–64 pixels a side (SRCNN trains on them in milliseconds a step)."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(3)
+    for index, (h, w) in enumerate([(48, 40), (40, 56), (64, 48), (44, 44)]):
+        coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+        Image.fromarray(coarse).resize((w, h), Image.BICUBIC).save(folder / f"{index}.png")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -63,16 +63,6 @@ def facades(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("photos")
-    rng = np.random.default_rng(3)
-    for index, (h, w) in enumerate([(48, 40), (40, 56), (64, 48), (44, 44)]):
-        coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
-        Image.fromarray(coarse).resize((w, h), Image.BICUBIC).save(folder / f"{index}.png")
-    return folder
-
-
 def _stagegan(facades: Path, out: Path, **kw) -> Trainer:
     options = {"max_steps": 4, "log_every": 1, "patch_size": 32, "val_images": 1, "progress": False}
     options.update(kw)

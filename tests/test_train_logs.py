@@ -11,9 +11,7 @@ import types
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 import pytest
-from PIL import Image
 from rich.console import Console
 
 import srzoo
@@ -32,16 +30,6 @@ TINY = {"sr.filters": [8, 4]}
 STEP_LINE = re.compile(
     r"step (\d+)/(\d+) \(epoch (\d+\.\d\d)\) \| sr\.mse (\S+) \| lr (\S+) \| (\S+) it/s \| ETA (\d+:\d\d:\d\d)"
 )
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("photos")
-    rng = np.random.default_rng(3)
-    for index, (h, w) in enumerate([(48, 40), (40, 56), (64, 48), (44, 44)]):
-        coarse = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
-        Image.fromarray(coarse).resize((w, h), Image.BICUBIC).save(folder / f"{index}.png")
-    return folder
 
 
 def _train(photos: Path, out: Path, **options) -> Trainer:
