@@ -13,9 +13,7 @@ default; ``memory:128`` uses ``--tile 128``).
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,23 +24,14 @@ import torch
 import srzoo
 from srzoo.imageio import write_image
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measured_run import measured_run
+
 
 def _smooth_image(side: int, seed: int = 0) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     small = torch.rand(1, 3, max(2, side // 16), max(2, side // 16), generator=generator)
     return torch.nn.functional.interpolate(small, size=(side, side), mode="bicubic")[0].clamp(0, 1)
-
-
-def _peak_rss_mib(argv: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(
-            f"{' '.join(argv)} failed: {process.stderr.read().decode() if process.stderr else ''}"
-        )
-    return usage.ru_maxrss / 1024, elapsed
 
 
 def memory(model: str = "lapsrn-x4", tile: str = "auto") -> None:
@@ -53,7 +42,7 @@ def memory(model: str = "lapsrn-x4", tile: str = "auto") -> None:
             source = write_image(_smooth_image(side), root / f"in{side}.png")
             argv = [sys.executable, "-m", "srzoo", "upscale", str(source), "-m", model, "--allow-untrained"]
             argv += ["-o", str(root / f"out{side}.png"), "--tile", tile]
-            peaks[side], seconds = _peak_rss_mib(argv)
+            seconds, peaks[side] = measured_run(argv)
             print(
                 f"memory: {model} {side}x{side} -> x4, tile {tile}: peak RSS {peaks[side]:.0f} MiB in {seconds:.0f} s"
             )

@@ -21,17 +21,18 @@ Run: ``python benchmarks/upscale_tiles.py [--rounds 3] [--large-rounds N] [--mod
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
 from srzoo.imageio import read_image, write_image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measured_run import measured_run
 
 BABOON = Path(__file__).resolve().parents[2] / "shared" / "data" / "set14" / "baboon.png"
 UNTILED = "100000"
@@ -42,18 +43,6 @@ def _available_gib() -> float:
         if line.startswith("MemAvailable:"):
             return int(line.split()[1]) / 2**20
     return 0.0
-
-
-def _run(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        error = process.stderr.read().decode() if process.stderr else ""
-        raise SystemExit(f"{' '.join(argv)} failed: {error}")
-    return seconds, usage.ru_maxrss / 1024
 
 
 _PROBE = """
@@ -98,7 +87,7 @@ def compare(model: str, image: Path, rounds: int, folder: Path) -> None:
         order = list(runs) if index % 2 == 0 else list(reversed(runs))
         for kind in order:
             extra = [] if kind == "default" else ["--tile", UNTILED]
-            seconds, mib = _run([*base, "-o", str(folder / f"{kind}.png"), *extra])
+            seconds, mib = measured_run([*base, "-o", str(folder / f"{kind}.png"), *extra])
             runs[kind].append((seconds, mib))
             print(f"  round {index + 1} {kind}: {seconds:.1f} s, peak RSS {mib:.0f} MiB", flush=True)
     medians = {
