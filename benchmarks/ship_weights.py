@@ -36,7 +36,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -51,6 +50,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import srzoo
+from srzoo.runtime.devices import cpu_name
 from srzoo.weights import sha256_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,16 +293,8 @@ def cpu_of(run: Run) -> tuple[str, bool]:
 
 
 def this_cpu() -> str:
-    """This machine's CPU model (``/proc/cpuinfo``), with its logical core count."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.partition(":")[2].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} logical cores"
+    """This machine's CPU model, with its logical core count."""
+    return f"{cpu_name()}, {os.cpu_count()} logical cores"
 
 
 # ------------------------------------------------------------------ the command
@@ -334,24 +326,27 @@ _BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
 def train_command(info: Mapping[str, Any]) -> list[str]:
-    """The ``srzoo train`` command of a run: the first of ``run.json``'s ``commands`` (the process's
-    argv at the first start; resumes add theirs) when it was ``srzoo train``, else (a run from the
-    Python API, or from before srzoo recorded commands) the one rebuilt from its ``options`` (see
+    """The ``srzoo train`` command of a run: `recorded_command`, else (a run from the Python API, or
+    from before srzoo recorded commands) the one rebuilt from its ``options`` (see
     `reconstruct_command`)."""
+    return recorded_command(info) or reconstruct_command(str(info["recipe"]), info["options"])
+
+
+def recorded_command(info: Mapping[str, Any]) -> list[str] | None:
+    """The first of ``run.json``'s ``commands`` (the process's argv at the first start; resumes add
+    theirs) as ``srzoo train ...`` without ``--resume``, when it was ``srzoo train ...`` or ``python
+    -m srzoo train ...``; else ``None``."""
     commands = info.get("commands") or []
-    words = _srzoo_train_arguments([str(w) for w in commands[0]]) if commands else None
-    if words is not None:
-        return ["srzoo", "train", *[w for w in words if w != "--resume"]]
-    return reconstruct_command(str(info["recipe"]), info["options"])
-
-
-def _srzoo_train_arguments(argv: list[str]) -> list[str] | None:
-    """The arguments after ``train`` of ``srzoo train ...`` or ``python -m srzoo train ...``, else None."""
+    if not commands:
+        return None
+    argv = [str(word) for word in commands[0]]
     if len(argv) >= 2 and Path(argv[0]).name == "srzoo" and argv[1] == "train":
-        return argv[2:]
-    if len(argv) >= 4 and argv[1:4] == ["-m", "srzoo", "train"]:
-        return argv[4:]
-    return None
+        words = argv[2:]
+    elif len(argv) >= 4 and argv[1:4] == ["-m", "srzoo", "train"]:
+        words = argv[4:]
+    else:
+        return None
+    return ["srzoo", "train", *[w for w in words if w != "--resume"]]
 
 
 def reconstruct_command(recipe: str, options: Mapping[str, Any]) -> list[str]:
@@ -556,13 +551,9 @@ def card(item: Shipment) -> str:
     seconds, estimated = wall_time(run)
     cpu, here = cpu_of(run)
     threads = (run.info.get("hardware") or {}).get("threads")
-    command = shlex.join(train_command(run.info))
-    commands = run.info.get("commands") or []
-    recorded = (
-        ""
-        if commands and _srzoo_train_arguments([str(w) for w in commands[0]]) is not None
-        else " (rebuilt from `run.json`'s options)"
-    )
+    recorded = recorded_command(run.info)
+    command = shlex.join(recorded or reconstruct_command(run.name, options))
+    rebuilt = "" if recorded else " (rebuilt from `run.json`'s options)"
     weights = (
         f"the final weights, step {run.step}"
         if run.use == "final"
@@ -591,7 +582,7 @@ def card(item: Shipment) -> str:
             f"- **Data:** Facades `{data.get('split') or 'train'}/`, the 400 photos (256×256) as HR; LR made by "
             f"MATLAB-exact bicubic ×{scale}, the recipe's degradation. {DATA_CITATION}."
         ),
-        f"- **Command**{recorded}:",
+        f"- **Command**{rebuilt}:",
         "",
         "  ```bash",
         f"  {command}",
