@@ -25,6 +25,7 @@ from srzoo_plugins.datasets.degrade import make_lr
 
 import srzoo
 from srzoo.bench import resolve_data
+from srzoo.color import rgb_to_y
 
 PERIODS = (2, 4, 8)
 NEIGHBOUR_OFFSET = 3
@@ -50,11 +51,6 @@ def ridge_ratio(luma: torch.Tensor, period: int, offset: int = NEIGHBOUR_OFFSET)
     on = spectrum[row, :].mean() + spectrum[:, column].mean()
     off = sum(spectrum[row + d, :].mean() + spectrum[:, column + d].mean() for d in (-offset, offset)) / 2
     return float(on / off)
-
-
-def luma(rgb: torch.Tensor) -> torch.Tensor:
-    """``(3, H, W)`` RGB in ``[0, 1]`` → ``(H, W)`` BT.601 luma."""
-    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -89,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             outputs = {"hr": sample.hr, "bicubic": bicubic(lr)[0].clamp(0, 1)}
             outputs.update({name: model(lr)[0].clamp(0, 1) for name, model in models.items()})
             for name, image in outputs.items():
-                ratios[name].append([ridge_ratio(luma(image), p) for p in PERIODS])
+                luma = rgb_to_y(image[None])[0, 0]  # the ratio ignores Y's scale and offset
+                ratios[name].append([ridge_ratio(luma, p) for p in PERIODS])
     print(
         f"grid ridge ratio (spectral magnitude on the period-p lines over lines {NEIGHBOUR_OFFSET} bins away), "
     )
