@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -61,38 +62,56 @@ def label_png(source: Path, target: Path, title: str | None) -> Path:
 def stage_strips(
     trained: dict[str, tuple[Model, Path]], args: argparse.Namespace, out: Path, title: str | None = None
 ) -> Path:
-    """Fig. 8/9-style strips, one row per Stage-GAN model: MR | semantic map | Stage-1 | Stage-2 | HR.
+    """Fig. 8/9-style strips, one row per Stage-GAN model: every node's output (MR | semantic map |
+    Stage-1 | Stage-2, from `srzoo.bench.stages.stage_images`, as ``srzoo bench`` draws them) and HR.
 
-    ``title`` (the reduced-width label) heads the figure and is kept in its PNG ``Title`` chunk."""
+    The columns are the nodes of all rows in graph order; a row whose recipe lacks a node (an
+    ablation without semantic maps) leaves that panel empty. ``title`` (the reduced-width label)
+    heads the figure and is kept in its PNG ``Title`` chunk."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     from srzoo.bench import resolve_data
+    from srzoo.bench.stages import stage_images
     from srzoo.imageio import quantize_8bit
 
-    rows = [label for label, (model, _) in trained.items() if model.stage1]
-    figure, axes = plt.subplots(len(rows), 5, figsize=(11.0, 2.75 * len(rows)), squeeze=False)
-    for axes_row, label in zip(axes, rows, strict=True):
-        _, run = trained[label]
-        model = srzoo.build(run / "recipe.toml", weights=run / "model.safetensors").to(args.bench_device)
-        scale = model.scale
-        sample = next(iter(resolve_data(f"{args.data}:test", 1).samples(scale)))
-        down = srzoo.create("degradation", "bicubic", scale=scale, rounding=matlab_rounding(scale))
+    rows: dict[str, dict[str, Any]] = {}
+    for label, (model, run) in trained.items():
+        if not model.stage1:
+            continue
+        network = srzoo.build(run / "recipe.toml", weights=run / "model.safetensors").to(args.bench_device)
+        sample = next(iter(resolve_data(f"{args.data}:test", 1).samples(network.scale)))
+        down = srzoo.create(
+            "degradation", "bicubic", scale=network.scale, rounding=matlab_rounding(network.scale)
+        )
         with torch.inference_mode():
-            lr = quantize_8bit(down(sample.hr[None]))
-            outputs = model(lr.to(args.bench_device), return_intermediates=True)
-        panels = [("MR (bicubic)", outputs["mr"]), ("semantic map", outputs.get("sem"))]
-        panels += [("Stage-1", outputs["s2"]), ("Stage-2", outputs["sr"]), ("HR", sample.hr[None])]
-        for axis, (panel, image) in zip(axes_row, panels, strict=True):
+            lr = quantize_8bit(down(sample.hr[None]))[0]
+        stages = stage_images(network, lr.to(args.bench_device))
+        hr = (sample.hr * 255).round().to(torch.uint8)
+        # a run recorded by an older srzoo has no node descriptions: take the registered recipe's
+        described = {
+            n.name: f"{n.name}: {n.description}"
+            for n in srzoo.get_recipe(model.recipe).nodes
+            if n.description
+        }
+        panels = {s.node: (described.get(s.node, s.label), s.image) for s in stages}
+        rows[label] = panels | {"HR": ("HR", hr)}
+    columns = list(dict.fromkeys(node for panels in rows.values() for node in panels))
+    figure, axes = plt.subplots(
+        len(rows), len(columns), figsize=(2.3 * len(columns), 2.9 * len(rows)), squeeze=False
+    )
+    for axes_row, (label, panels) in zip(axes, rows.items(), strict=True):
+        for axis, node in zip(axes_row, columns, strict=True):
             axis.set_xticks([])
             axis.set_yticks([])
-            axis.set_title(panel, fontsize=9)
-            if image is None:
-                axis.text(0.5, 0.5, "(no semantic map)", ha="center", va="center", fontsize=8)
+            if node not in panels:
+                axis.text(0.5, 0.5, f"(no {node} node)", ha="center", va="center", fontsize=8)
                 continue
-            axis.imshow(image[0].float().clamp(0, 1).permute(1, 2, 0).cpu().numpy())
+            panel, image = panels[node]
+            axis.set_title(textwrap.fill(panel, 24), fontsize=8)
+            axis.imshow(image.permute(1, 2, 0).numpy(), interpolation="nearest")
         axes_row[0].set_ylabel(label, fontsize=9)
     heading = "Stage-GAN stages on Facades test/ (Fig. 8/9 style)"
     figure.suptitle(heading + (f"\n{title}" if title else ""), fontsize=10)
