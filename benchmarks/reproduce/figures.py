@@ -21,41 +21,50 @@ TITLE_KEY = "Title"
 """The PNG text chunk holding a figure's label (e.g. the reduced-width label), besides its drawn title."""
 
 
+def _write_png(picture: Any, path: Path, title: str | None) -> None:
+    """Write the PIL image ``picture`` to ``path`` with a 256-colour palette (the figures go into
+    the docs as they are: a third of the RGB file's size) and ``title`` in its ``Title`` chunk."""
+    import io
+
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if title:
+        info.add_text(TITLE_KEY, title)
+    buffer = io.BytesIO()
+    picture.convert("RGB").quantize(colors=256).save(buffer, format="PNG", pnginfo=info, optimize=True)
+    atomic_write(path, buffer.getvalue())
+
+
 def _save_figure(figure: Any, path: Path, title: str | None = None) -> None:
     import io
 
     import matplotlib.pyplot as plt
+    from PIL import Image
 
     buffer = io.BytesIO()
-    metadata = {TITLE_KEY: title} if title else None
-    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight", metadata=metadata)
+    figure.savefig(buffer, format="png", dpi=72, bbox_inches="tight")
     plt.close(figure)
-    atomic_write(path, buffer.getvalue())
+    buffer.seek(0)
+    with Image.open(buffer) as picture:
+        _write_png(picture, path, title)
 
 
 def label_png(source: Path, target: Path, title: str | None) -> Path:
-    """Copy the PNG ``source`` to ``target``; with a ``title``, drawn in a band above the image and
-    kept in its ``Title`` text chunk (for figures drawn by ``srzoo.bench.figures``)."""
-    if not title:
-        atomic_write(target, source.read_bytes())
-        return target
-    import io
-
+    """Copy the PNG ``source`` (a figure drawn by ``srzoo.bench.figures``) to ``target``,
+    palette-coded; with a ``title``, drawn in a band above the image and kept in its ``Title``
+    text chunk."""
     from PIL import Image, ImageDraw, ImageFont
-    from PIL.PngImagePlugin import PngInfo
 
     with Image.open(source) as image:
         picture = image.convert("RGB")
-    font = ImageFont.load_default(size=16)
-    band = 28
-    labelled = Image.new("RGB", (picture.width, picture.height + band), "white")
-    labelled.paste(picture, (0, band))
-    ImageDraw.Draw(labelled).text((8, 5), title, fill="black", font=font)
-    info = PngInfo()
-    info.add_text(TITLE_KEY, title)
-    buffer = io.BytesIO()
-    labelled.save(buffer, format="PNG", pnginfo=info, optimize=True)
-    atomic_write(target, buffer.getvalue())
+    if title:
+        band = 28
+        labelled = Image.new("RGB", (picture.width, picture.height + band), "white")
+        labelled.paste(picture, (0, band))
+        ImageDraw.Draw(labelled).text((8, 5), title, fill="black", font=ImageFont.load_default(size=16))
+        picture = labelled
+    _write_png(picture, target, title)
     return target
 
 
