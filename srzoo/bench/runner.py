@@ -23,6 +23,7 @@ from ..api import create, describe
 from ..checks import accepts_keyword
 from ..errors import InputError, SrzooError
 from ..imageio import quantize_8bit
+from ..runtime.devices import gpu_name
 from .data import BenchSet, Sample, resolve_data
 from .distributed import Shard, current_shard, local_device
 from .methods import Method, default_methods, is_checkpoint_method, load_method
@@ -465,7 +466,9 @@ def _published(
 
 
 def _describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
-    return str(device)
+    """``cuda:N (its name)`` or ``cpu``."""
+    gpu = gpu_name(device)
+    if gpu is None:
+        return str(device)
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} ({gpu})"

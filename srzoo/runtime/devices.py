@@ -37,12 +37,21 @@ def describe_hardware(device: torch.device) -> dict[str, Any]:
         ``{"cpu": model name, "cpu_count": logical CPUs, "threads": torch's intra-op threads,
         "gpu": the CUDA device's name or None}``.
     """
-    gpu = None
-    if device.type == "cuda":
-        gpu = torch.cuda.get_device_name(
-            device.index if device.index is not None else torch.cuda.current_device()
-        )
-    return {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(), "gpu": gpu}
+    return {
+        "cpu": cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "gpu": gpu_name(device),
+    }
+
+
+def gpu_name(device: torch.device) -> str | None:
+    """The CUDA device's name (the current one for a bare ``cuda``), or None for other devices."""
+    if device.type != "cuda":
+        return None
+    return torch.cuda.get_device_name(
+        device.index if device.index is not None else torch.cuda.current_device()
+    )
 
 
 def cpu_name() -> str:
