@@ -108,8 +108,21 @@ def test_srcnn_initialisation_and_errors():
         SRCNN(kernel_sizes=(9, 4, 5))
     with pytest.raises(InputError, match=r"filters must be two positive integers"):
         SRCNN(filters=(64,))
+    with pytest.raises(InputError, match=r"init must be 'paper' or 'he', got 'xavier'"):
+        SRCNN(init="xavier")  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"mr must have shape \(N, 3, H, W\) \(RGB\), got \(1, 1, 8, 8\)"):
         SRCNN()(torch.rand(1, 1, 8, 8))
+
+
+def test_srcnn_he_initialisation():
+    torch.manual_seed(0)
+    model = SRCNN(init="he")
+    # He-normal: std sqrt(2 / fan_in) before each ReLU (fan_in 1·9·9 and 64·5·5); the paper's last layer
+    assert model.extract.weight.std().item() == pytest.approx((2 / 81) ** 0.5, rel=0.1)
+    assert model.map.weight.std().item() == pytest.approx((2 / 1600) ** 0.5, rel=0.05)
+    assert model.reconstruct.weight.std().item() == pytest.approx(1e-3, rel=0.1)
+    assert all(torch.count_nonzero(conv.bias) == 0 for conv in (model.extract, model.map, model.reconstruct))
+    assert "init='he'" in repr(model)
 
 
 # --------------------------------------------------------------------------- SRResNet and its critic
