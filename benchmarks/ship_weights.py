@@ -409,6 +409,8 @@ def departures(run: Run) -> list[str]:
             lines.append(f"`{key}` {used} (recipe: {paper if paper is not None else 'unset'})")
     for key, value in (options.get("overrides") or {}).items():
         paper = _recipe_value(recipe, key)
+        if value == paper:  # set to what the recipe has: no departure
+            continue
         lines.append(
             f"`{key}` {_toml_value(value)} (recipe: {_toml_value(paper) if paper is not None else 'unset'})"
         )
@@ -601,7 +603,7 @@ def card(item: Shipment) -> str:
         ),
         (
             f"- **CPU:** {cpu}"
-            + (f", {threads} threads" if threads else "")
+            + (f", {threads} thread{'' if threads == 1 else 's'}" if threads else "")
             + (" (the machine that ran `ship_weights.py`; the run did not record its own)" if here else "")
             + "."
         ),

@@ -31,6 +31,7 @@ OVERRIDES = {
     "train.optimizer.lr": 0.0005,
     "train.optimizer.momentum": 0,
     "train.optimizer.betas": [0.9, 0.99],
+    "train.schedule.gamma": 0.1,  # the recipe's own value: no departure
 }
 
 
@@ -309,8 +310,10 @@ def test_card_states_data_command_steps_time_cpu_departures_scores_and_sha(run: 
     assert "step 3 (3 epochs of 1 steps) of 3 planned" in text
     hardware = info["hardware"]  # srzoo train records the time and the machine
     assert f"- **Wall time:** {sw._duration(info['wall_seconds'])}.\n" in text
-    assert f"- **CPU:** {hardware['cpu']}, {hardware['threads']} threads.\n" in text
+    threads = f"{hardware['threads']} thread{'' if hardware['threads'] == 1 else 's'}"
+    assert f"- **CPU:** {hardware['cpu']}, {threads}.\n" in text
     assert "`train.optimizer.name` adam (recipe: sgd)" in text and "`epochs` 3 (recipe: " in text
+    assert "train.schedule.gamma" not in text.split("- **Departures")[1]
     assert "Facades instead of 291 natural images." in text
     assert "  | bicubic-x4 | 24.278 | 0.6433 | 0.9765 |\n  | srcnn-x4 | 25.000 | 0.7012 | 0.9801 |" in text
     assert "  | LapSRN authors' weights ×4 (reference) | 25.88 | 0.728 | — |" in text
