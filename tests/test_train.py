@@ -285,6 +285,29 @@ def test_bf16_autocast_and_channels_last_on_cpu(facades, tmp_path):
     assert result.step == 2 and all(np.isfinite(r["sr.l1"]) for r in rows) and rows[-1]["skipped"] == 0
 
 
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_without_native_bf16_warns(facades, tmp_path, monkeypatch, native):
+    import srzoo.train.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "cpu_bf16_is_native", lambda: native)
+    _stagegan(facades, tmp_path / "run", max_steps=1, precision="bf16", val="").fit()
+    log = (tmp_path / "run" / "train.log").read_text()
+    warned = "has no native bfloat16 (AVX512-BF16 or AMX), so bf16 autocast is emulated" in log
+    assert warned != native
+    if not native:
+        assert "train without --bf16 here" in log
+
+
+def test_cpu_bf16_is_native_follows_the_cpu_flags(monkeypatch):
+    from srzoo.runtime.devices import cpu_bf16_is_native
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert cpu_bf16_is_native() is False
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert cpu_bf16_is_native() is True
+
+
 # ------------------------------------------------------------------ baselines
 
 

@@ -54,6 +54,17 @@ def gpu_name(device: torch.device) -> str | None:
     )
 
 
+def cpu_bf16_is_native() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), as oneDNN uses it.
+
+    Elsewhere (AVX2-only CPUs) bf16 autocast is emulated: a width-16 Stage-GAN training step measured
+    9 s in bf16 against 0.8 s in fp32 on a 2-core AMD EPYC (AVX2), where an Intel Xeon with AMX ran
+    it 2-3x faster in bf16 than in fp32.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
 def cpu_name() -> str:
     """The CPU's model name (Linux's ``/proc/cpuinfo``; elsewhere what ``platform`` knows)."""
     try:

@@ -28,7 +28,7 @@ from .progress import RunProgress, StepStatus
 
 __all__ = ["RunLog"]
 
-SHOWN_EVENTS = frozenset({"start", "validation", "checkpoint"})
+SHOWN_EVENTS = frozenset({"start", "warning", "validation", "checkpoint"})
 """Events also shown on stderr; the others (``resume``, ``command``, ``finish``, ``stop``, ``error``)
 are what the caller reports itself (``srzoo train``'s resume and last lines, a raised error), so only
 ``train.log`` has them."""

@@ -27,7 +27,7 @@ import torch
 
 from ..errors import InputError
 from ..recipe import Recipe
-from ..runtime.devices import pick_device
+from ..runtime.devices import cpu_bf16_is_native, cpu_name, pick_device
 from . import checkpoint as ckpt
 from .checkpointing import _CheckpointMixin
 from .data import PatchItems, locate_data
@@ -353,6 +353,12 @@ class Trainer(_SetupMixin, _StepMixin, _ValidationMixin, _CheckpointMixin, _Reco
                 + f", patch {self.patch or 'whole images'}, on {self.device} ({where})",
             )
         self._report("command", f"command: {shlex.join(sys.argv)}")
+        if self.options.precision == "bf16" and self.device.type == "cpu" and not cpu_bf16_is_native():
+            self._report(
+                "warning",
+                f"warning: this CPU ({cpu_name()}) has no native bfloat16 (AVX512-BF16 or AMX), so bf16 "
+                "autocast is emulated and can be several times slower than fp32; train without --bf16 here",
+            )
 
     def _report_failure(self, exc: BaseException) -> None:
         """The cause of a failed run, as its last ``train.log`` line (never hiding the failure)."""
