@@ -252,3 +252,59 @@ def test_allocate_first_gives_every_model_the_floor_when_it_fits() -> None:
     assert (fast.steps, slow.steps) == (8500, 8166) and slow.fraction >= 0.1
     allocate([fast, slow], budget_seconds=3000, floor=0.1)  # the floors do not fit: equal time again
     assert (fast.steps, slow.steps) == (15000, 5000)
+
+
+def test_shipped_plan_reads_the_schedule_from_the_weights_metadata() -> None:
+    from reproduce.plan import shipped_plan
+
+    found = shipped_plan("stagegan-x8-small")
+    assert isinstance(found, tuple)
+    plan, path = found
+    assert path == srzoo.get_recipe("stagegan-x8-small").pretrained.path()
+    # its model card: 40 epochs of 400 steps at batch 1, 20 + 20 epochs of the paper's 100 + 100, bf16
+    assert (plan.steps, plan.steps_per_epoch, plan.batch_size, plan.patch_size) == (16000, 400, 1, None)
+    assert plan.fraction == 0.2 and plan.epochs == 40 and plan.schedule_epochs_scale == 0.2
+    assert plan.precision == "bf16" and plan.wall_seconds == 0.0
+    assert shipped_plan("stagegan-x8-small-nosem") == "srzoo ships no weights for stagegan-x8-small-nosem"
+
+
+@pytest.mark.shared_data
+def test_shipped_weights_are_benched_with_their_schedule(zoo: tuple[Path, Path], tmp_path: Path) -> None:
+    root, runs = zoo
+    before = _tree(runs)
+    out = tmp_path / "out"
+    done = _run(
+        "--data",
+        root,
+        "--runs",
+        runs,
+        "--out",
+        out,
+        "--shipped",
+        "--limit",
+        "1",
+        "--models",
+        "stagegan-x8-small",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "reusing the shipped weights of stagegan-x8-small" in done.stderr
+    document = json.loads((out / "table.json").read_text())
+    rows = {row["method"]: row for row in document["table"]}
+    row = rows["stagegan-x8-small"]
+    assert row["note"].startswith("shipped weights (float16), srzoo train, 40 epochs, bf16")
+    assert row["schedule"]["fraction_of_reference"] == 0.2 and row["schedule"]["steps"] == 16000
+    assert "stagegan-x8-small (Stage-1)" in rows
+    # the shipped weights, not the 2-step run in runs/, were benched: far above its few-step PSNR
+    assert row["psnr"] > rows["bicubic-x8"]["psnr"] - 1.0
+    assert "| 16000 | 40 | 1 | 0.2 | – |" in (out / "table.md").read_text()
+    assert not (out / "loss_curves.png").exists()  # shipped weights keep no loss log
+    assert (out / "stages.png").is_file() and _tree(runs) == before
+
+
+def test_shipped_needs_reduced_width(tmp_path: Path) -> None:
+    for split in ("train", "test"):
+        (tmp_path / split).mkdir()
+    command = [sys.executable, str(SCRIPT), "--shipped", "--data", tmp_path, "--out", tmp_path / "out"]
+    done = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--shipped needs --width small: srzoo ships no full-width Stage-GAN weights" in done.stderr

@@ -18,6 +18,7 @@ import torch
 import srzoo
 from srzoo.bench.figures import write_figures
 from srzoo.errors import InputError, SrzooError
+from srzoo.train.rundir import dumps_toml
 
 from . import __doc__ as package_doc
 from .figures import label_png, loss_curves, stage_strips
@@ -26,11 +27,13 @@ from .plan import (
     DEFAULT_BUDGET_MINUTES,
     PLAN_FILE,
     REFERENCE_EPOCHS,
+    SHIPPED,
     Plan,
     allocate,
     as_json,
     finished_plan,
     run_length,
+    shipped_plan,
     zoo_plan,
 )
 from .report import atomic_write, markdown, table_rows
@@ -59,6 +62,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="full",
         help="full: the paper's Stage-GAN widths; small: srzoo's -small recipes (width 16), reusing the "
         "finished `srzoo train` runs in --runs DIR/NAME and training the missing ones only with --budget-minutes",
+    )
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="with --width small: bench the weights srzoo ships (their metadata gives the schedule) for "
+        "every model whose recipe has them, instead of run folders",
     )
     parser.add_argument(
         "--models",
@@ -105,6 +114,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--min-fraction must be between 0 and 1")
     if args.stagegan_batch is not None and args.stagegan_batch < 1:
         parser.error("--stagegan-batch must be at least 1")
+    if args.shipped and args.width != "small":
+        parser.error("--shipped needs --width small: srzoo ships no full-width Stage-GAN weights")
     if args.width == "small" and args.runs is None:
         parser.error("--width small reuses the `srzoo train` run folders RUNS/NAME: give --runs RUNS")
     # --width small trains missing runs only when asked to (a budget, or --smoke's few steps)
@@ -119,36 +130,56 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def shipped_run(recipe: str, weights: Path, folder: Path) -> Path:
+    """A run-like folder for the weights srzoo ships: the registered ``recipe`` as ``recipe.toml`` and
+    a link to the shipped file as ``model.safetensors`` (what benching and the figures read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "recipe.toml").write_text(dumps_toml(srzoo.get_recipe(recipe).to_dict()))
+    (folder / "model.safetensors").symlink_to(weights)
+    return folder
+
+
 def plan_runs(
     todo: list[Model], runs: Path, args: argparse.Namespace, scratch: Path, started: float
-) -> tuple[dict[str, Plan], set[str], dict[str, str]]:
+) -> tuple[dict[str, Plan], dict[str, tuple[Path, bool]], dict[str, str]]:
     """Each model's plan: a finished run's kept in ``runs`` (reused), else timed now and given its
     share of the budget (or ``SMOKE_STEPS`` with ``--smoke`` alone).
 
     With ``--width full`` a finished run is one this script wrote (``plan.json``, same overrides).
     With ``--width small`` it is any finished ``srzoo train`` run of the recipe in ``runs/NAME``
     (read from its ``run.json``); a folder holding an unfinished run is never touched, and a
-    missing one is trained only when ``args.train_missing``. Returns the plans, the labels of the
-    reused runs and, for the models that will have no run, why (label → one line).
+    missing one is trained only when ``args.train_missing``. With ``--shipped`` a model whose recipe
+    ships weights is benched from them instead. Returns the plans, the reused runs (label → folder
+    and whether it holds shipped weights) and, for the models that will have no run, why (label → one line).
     """
     plans: dict[str, Plan] = {}
+    reused: dict[str, tuple[Path, bool]] = {}
     missing: dict[str, str] = {}
     reused_seconds = 0.0
     for model in todo:
-        if args.width == "small":
+        shipped = shipped_plan(model.recipe) if args.shipped else None
+        if isinstance(shipped, tuple):
+            plans[model.label], weights = shipped
+            reused[model.label] = (
+                shipped_run(model.recipe, weights, scratch / "shipped" / model.label),
+                True,
+            )
+        elif args.width == "small":
             found = zoo_plan(runs / model.label, model.recipe)
             if isinstance(found, Plan):
                 plans[model.label] = found
+                reused[model.label] = (runs / model.label, False)
             elif found != "no run" or not args.train_missing:
                 missing[model.label] = f"pending: {found}" + (
                     " (give --budget-minutes to train it here)" if found == "no run" else ""
                 )
         elif (plan := finished_plan(runs / model.label, model)) is not None:
             plans[model.label] = plan
+            reused[model.label] = (runs / model.label, False)
             reused_seconds += plan.wall_seconds
-    reused = set(plans)
-    for label in plans:  # only the reused ones so far, in table order
-        print(f"reusing the finished run {runs / label}", file=sys.stderr, flush=True)
+    for label, (folder, shipped) in reused.items():
+        what = f"the shipped weights of {label}" if shipped else f"the finished run {folder}"
+        print(f"reusing {what}", file=sys.stderr, flush=True)
     for label, why in missing.items():
         print(f"{label}: {why}", file=sys.stderr, flush=True)
     fresh: list[Plan] = []
@@ -240,8 +271,9 @@ def write_results(
         label_png(path, args.out / path.name, title)
     if any(model.stage1 for model, _ in trained.values()):
         stage_strips(trained, args, args.out, title)
-    if trained:
-        loss_curves(trained, args.out, title)
+    logged = {label: entry for label, entry in trained.items() if (entry[1] / "metrics.jsonl").is_file()}
+    if logged:  # shipped weights keep no loss log
+        loss_curves(logged, args.out, title)
     document["total_wall_seconds"] = round(time.perf_counter() - started, 1)
     atomic_write(args.out / "table.json", (json.dumps(document, indent=1) + "\n").encode())
     atomic_write(args.out / "table.md", markdown(document).encode())
@@ -260,8 +292,12 @@ def selected(todo: list[Model], names: str | None) -> tuple[list[Model], dict[st
     return [m for m in todo if m.label in wanted], left_out
 
 
-def reused_model(model: Model, plan: Plan) -> Model:
-    """``model`` as the finished ``srzoo train`` run made it: its note says with which overrides."""
+def reused_model(model: Model, plan: Plan, shipped: bool) -> Model:
+    """``model`` as the finished ``srzoo train`` run made it: its note says with which overrides (a
+    shipped file's are in its model card)."""
+    if shipped:
+        note = f"{SHIPPED} (float16), srzoo train, {plan.epochs:g} epochs, {plan.precision}; model card: pretrained.md"
+        return dataclasses.replace(model, note=note)
     changes = ", ".join(f"{key.removeprefix('train.')}={value}" for key, value in plan.overrides.items())
     note = f"srzoo train run, {plan.epochs:g} epochs, {plan.precision}" + (f"; {changes}" if changes else "")
     return dataclasses.replace(model, note=note)
@@ -290,12 +326,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if model.init_from is not None and model.init_from not in trained:
                 missing[model.label] = (model, f"pending: starts from {model.init_from}, which has no run")
                 continue
+            folder, shipped = reused.get(model.label, (runs / model.label, False))
             if model.label in reused:
                 if args.width == "small":
-                    model = reused_model(model, plans[model.label])
+                    model = reused_model(model, plans[model.label], shipped)
             else:
-                train_run(model, plans[model.label], runs / model.label, args, trained)
-            trained[model.label] = (model, runs / model.label)
+                train_run(model, plans[model.label], folder, args, trained)
+            trained[model.label] = (model, folder)
         document = write_results(trained, plans, missing, args, scratch, started, flush_denormal)
         print(markdown(document))
         print(f"done in {document['total_wall_seconds']:.0f} s; files in {args.out}", file=sys.stderr)

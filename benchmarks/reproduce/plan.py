@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,48 @@ def zoo_plan(run: Path, recipe: str) -> Plan | str:
     )
 
 
+SHIPPED = "shipped weights"
+"""How the table's note begins for a model benched from the weights srzoo ships (``--shipped``)."""
+
+
+def shipped_plan(recipe: str) -> tuple[Plan, Path] | str:
+    """The schedule of the weights srzoo ships for ``recipe`` and their file, read from the file's
+    metadata (``step``, ``steps_per_epoch``, ``batch_size``, ``patch_size``, ``precision``, written by
+    ``benchmarks/ship_weights.py`` from the run's ``run.json``), or why there is none (one line).
+
+    The shipped file keeps no step times, so the plan's step and wall time are 0 (the table shows
+    "–"); the model card has the wall time.
+    """
+    from safetensors import safe_open
+
+    entry = srzoo.get_recipe(recipe).pretrained
+    if entry is None:
+        return f"srzoo ships no weights for {recipe}"
+    try:
+        path = entry.path()
+        with safe_open(str(path), "pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SrzooError, OSError, ValueError) as exc:
+        return f"its shipped weights are unreadable: {exc}"
+    if metadata.get("recipe") != recipe or "steps_per_epoch" not in metadata:
+        return f"{path.name} records no srzoo train schedule of {recipe} (ship it with benchmarks/ship_weights.py)"
+    steps_per_epoch, steps = int(metadata["steps_per_epoch"]), int(metadata["step"])
+    patch = metadata.get("patch_size", "None")
+    plan = Plan(
+        steps_per_epoch=steps_per_epoch,
+        reference_steps=REFERENCE_EPOCHS * steps_per_epoch,
+        batch_size=int(metadata["batch_size"]),
+        patch_size=None if patch == "None" else int(patch),
+        step_seconds=0.0,
+        fraction=steps / (REFERENCE_EPOCHS * steps_per_epoch),
+        steps=steps,
+        epochs=steps / steps_per_epoch,
+        schedule_epochs_scale=_command_schedule_scale(metadata.get("command", ""), recipe),
+        precision=metadata.get("precision", "fp32"),
+    )
+    return plan, path
+
+
 def _median_step_time(metrics: Path) -> float:
     try:
         rows = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
@@ -211,13 +254,36 @@ def _schedule_scale(recipe_file: Path, name: str) -> float:
     """How much the run's learning-rate schedule was compressed against the registered recipe's
     (Stage-GAN's 20 + 20 epochs against 100 + 100: 0.2); 1.0 when it was not or cannot be told."""
     try:
-        ran = srzoo.load_recipe(recipe_file).train
+        ran = srzoo.load_recipe(recipe_file)
+    except SrzooError:  # an unreadable recipe: no compression to report
+        return 1.0
+    return _compression(ran, name)
+
+
+_SCHEDULE_SETTING = re.compile(
+    r"--set '?(train\.schedule\.(?:constant_epochs|decay_epochs|step_epochs))=(\d+)"
+)
+
+
+def _command_schedule_scale(command: str, name: str) -> float:
+    """``_schedule_scale`` for a run known by its ``srzoo train`` command line (the ``--set
+    train.schedule.*_epochs=N`` settings it gave), as a shipped file's metadata records it."""
+    settings = {key: int(value) for key, value in _SCHEDULE_SETTING.findall(command)}
+    try:
+        ran = srzoo.get_recipe(name).with_overrides(settings)
+    except SrzooError:
+        return 1.0
+    return _compression(ran, name)
+
+
+def _compression(ran: srzoo.Recipe, name: str) -> float:
+    try:
         registered = srzoo.get_recipe(name).train
-    except SrzooError:  # an unreadable or unregistered recipe: no compression to report
+    except SrzooError:  # an unregistered recipe: no compression to report
         return 1.0
-    if ran is None or registered is None or ran.schedule is None or registered.schedule is None:
+    if ran.train is None or registered is None or ran.train.schedule is None or registered.schedule is None:
         return 1.0
-    a, b = ran.schedule, registered.schedule
+    a, b = ran.train.schedule, registered.schedule
     if a.name == b.name == "linear-decay" and b.constant_epochs + b.decay_epochs > 0:
         return (a.constant_epochs + a.decay_epochs) / (b.constant_epochs + b.decay_epochs)
     if a.name == b.name == "step" and b.step_epochs > 0:

@@ -81,7 +81,7 @@ def markdown(document: dict[str, Any]) -> str:
                 f"{s['epochs']:g}",
                 str(s["batch_size"]),
                 f"{s['fraction_of_reference']:.3g}",
-                f"{s['wall_seconds']:g}",
+                f"{s['wall_seconds']:g}" if s["wall_seconds"] else "–",  # shipped weights keep no times
             ]
             if s
             else ["–"] * 5
