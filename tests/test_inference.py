@@ -263,6 +263,27 @@ def test_bf16_fast_path(tiny_x8: srzoo.SRModel) -> None:
     assert (out - expected).abs().max().item() < 0.25 and (out - expected).abs().mean().item() < 0.02
 
 
+@pytest.mark.parametrize("packed", [False, True])
+def test_bf16_fast_path_with_and_without_onednn_bf16(
+    tiny_x8: srzoo.SRModel, monkeypatch: pytest.MonkeyPatch, packed: bool
+) -> None:
+    """Where oneDNN cannot pack bf16 weights (AVX2-only CPUs) bf16 runs the plain autocast convolution."""
+    import srzoo.inference.fast as fast_module
+
+    if packed and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        pytest.skip("this CPU has no oneDNN bf16 (AVX512BW/VL/DQ or AVX-NE-CONVERT)")
+    monkeypatch.setattr(fast_module, "_MKLDNN_BF16", packed)
+    fast = optimize_for_inference(tiny_x8, bf16=True)
+    lr = chart_lr(8)[1:3]
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = tiny_x8(lr).float()
+    out = fast(lr)
+    assert out.dtype == torch.float32 and out.shape == expected.shape
+    assert (out - expected).abs().mean().item() < 0.01
+    packs = [m._packed for m in fast.modules() if isinstance(m, fast_module._FusedConv)]
+    assert packs and all((torch.bfloat16 in p) == packed for p in packs)
+
+
 def test_optimize_rejects_other_modules() -> None:
     with pytest.raises(InputError, match=r"optimize_for_inference expects an srzoo.SRModel, got Conv2d"):
         optimize_for_inference(nn.Conv2d(1, 1, 1))  # type: ignore[arg-type]

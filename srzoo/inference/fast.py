@@ -189,6 +189,10 @@ def _onednn_works() -> bool:
     return True
 
 
+_MKLDNN_BF16: bool = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+"""Whether oneDNN can pack and run bf16 convolution weights on this CPU."""
+
+
 class _FusedConv(nn.Module):
     """A ``Conv2d``/``ConvTranspose2d`` followed by an optional activation, as one oneDNN call.
 
@@ -223,8 +227,14 @@ class _FusedConv(nn.Module):
         if torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad):
             return None
         if torch.is_autocast_enabled("cpu"):
-            return torch.bfloat16 if torch.get_autocast_dtype("cpu") == torch.bfloat16 else None
-        return x.dtype if x.dtype in (torch.float32, torch.bfloat16) else None
+            dtype = torch.bfloat16 if torch.get_autocast_dtype("cpu") == torch.bfloat16 else None
+        else:
+            dtype = x.dtype if x.dtype in (torch.float32, torch.bfloat16) else None
+        # oneDNN packs bf16 weights only on AVX512(BW/VL/DQ)/AVX-NE-CONVERT CPUs; elsewhere (AVX2)
+        # the reorder raises, so bf16 runs the plain (autocast) convolution instead
+        if dtype == torch.bfloat16 and not _MKLDNN_BF16:
+            return None
+        return dtype
 
     def _pack(self, x: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
         conv = self.conv
