@@ -54,7 +54,8 @@ echo "$python benchmarks/reproduce_paper.py ${args[*]}" | tee -a "$log"
 cd "$here" || exit 2
 timeout --signal=INT --kill-after=10 "$left" "$python" benchmarks/reproduce_paper.py "${args[@]}" >>"$log" 2>&1
 status=$?
-[ $status = 124 ] && echo "stopped at the ${minutes}-minute limit" | tee -a "$log"
+# 124: stopped by the SIGINT; 137: killed after the grace (a busy machine, a step that ignores SIGINT)
+{ [ $status = 124 ] || [ $status = 137 ]; } && echo "stopped at the ${minutes}-minute limit" | tee -a "$log"
 tail -n 40 "$log"
 echo "exit $status; $(($(date +%s) - started)) s; files in $out: $(ls "$out" | tr '\n' ' ')"
 exit $status
