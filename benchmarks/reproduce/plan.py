@@ -179,23 +179,33 @@ def zoo_plan(run: Path, recipe: str) -> Plan | str:
     if not data.get("finished") or not (run / "model.safetensors").is_file():
         return f"run in progress or interrupted: step {data.get('step', 0)} of {data.get('total_steps', '?')}"
     options = data.get("options", {})
-    steps_per_epoch = int(data["steps_per_epoch"])
     steps = int(data["step"])
     step_seconds = _median_step_time(run / "metrics.jsonl")
-    return Plan(
-        steps_per_epoch=steps_per_epoch,
-        reference_steps=REFERENCE_EPOCHS * steps_per_epoch,
+    return _trained_plan(
+        steps,
+        int(data["steps_per_epoch"]),
         batch_size=int(data["batch_size"]),
         patch_size=data.get("patch_size"),
         step_seconds=step_seconds,
-        fraction=steps / (REFERENCE_EPOCHS * steps_per_epoch),
-        steps=steps,
-        epochs=steps / steps_per_epoch,
         schedule_epochs_scale=_schedule_scale(run / "recipe.toml", recipe),
         wall_seconds=steps * step_seconds,
         device=str(data.get("device", "")),
         precision=str(options.get("precision", "fp32")),
         overrides=options.get("overrides") or {},
+    )
+
+
+def _trained_plan(steps: int, steps_per_epoch: int, **known: Any) -> Plan:
+    """The plan of a training that ran ``steps`` steps of ``steps_per_epoch`` an epoch: its share of
+    the reference schedule (``REFERENCE_EPOCHS`` epochs) and its epochs, beside what else is ``known``."""
+    reference = REFERENCE_EPOCHS * steps_per_epoch
+    return Plan(
+        steps_per_epoch=steps_per_epoch,
+        reference_steps=reference,
+        fraction=steps / reference,
+        steps=steps,
+        epochs=steps / steps_per_epoch,
+        **known,
     )
 
 
@@ -224,17 +234,13 @@ def shipped_plan(recipe: str) -> tuple[Plan, Path] | str:
         return f"its shipped weights are unreadable: {exc}"
     if metadata.get("recipe") != recipe or "steps_per_epoch" not in metadata:
         return f"{path.name} records no srzoo train schedule of {recipe} (ship it with benchmarks/ship_weights.py)"
-    steps_per_epoch, steps = int(metadata["steps_per_epoch"]), int(metadata["step"])
     patch = metadata.get("patch_size", "None")
-    plan = Plan(
-        steps_per_epoch=steps_per_epoch,
-        reference_steps=REFERENCE_EPOCHS * steps_per_epoch,
+    plan = _trained_plan(
+        int(metadata["step"]),
+        int(metadata["steps_per_epoch"]),
         batch_size=int(metadata["batch_size"]),
         patch_size=None if patch == "None" else int(patch),
         step_seconds=0.0,
-        fraction=steps / (REFERENCE_EPOCHS * steps_per_epoch),
-        steps=steps,
-        epochs=steps / steps_per_epoch,
         schedule_epochs_scale=_command_schedule_scale(metadata.get("command", ""), recipe),
         precision=metadata.get("precision", "fp32"),
     )

@@ -189,8 +189,11 @@ def _onednn_works() -> bool:
     return True
 
 
-_MKLDNN_BF16: bool = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-"""Whether oneDNN can pack and run bf16 convolution weights on this CPU."""
+@functools.cache
+def _onednn_bf16_works() -> bool:
+    """Whether oneDNN can pack and run bf16 convolution weights on this CPU (AVX512BW/VL/DQ or
+    AVX-NE-CONVERT); on AVX2-only CPUs its weight reorder raises."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 class _FusedConv(nn.Module):
@@ -232,7 +235,7 @@ class _FusedConv(nn.Module):
             dtype = x.dtype if x.dtype in (torch.float32, torch.bfloat16) else None
         # oneDNN packs bf16 weights only on AVX512(BW/VL/DQ)/AVX-NE-CONVERT CPUs; elsewhere (AVX2)
         # the reorder raises, so bf16 runs the plain (autocast) convolution instead
-        if dtype == torch.bfloat16 and not _MKLDNN_BF16:
+        if dtype == torch.bfloat16 and not _onednn_bf16_works():
             return None
         return dtype
 
