@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -252,6 +253,23 @@ def test_allocate_first_gives_every_model_the_floor_when_it_fits() -> None:
     assert (fast.steps, slow.steps) == (8500, 8166) and slow.fraction >= 0.1
     allocate([fast, slow], budget_seconds=3000, floor=0.1)  # the floors do not fit: equal time again
     assert (fast.steps, slow.steps) == (15000, 5000)
+
+
+def test_a_reused_runs_note_lists_scalar_overrides_and_describes_a_loss_list() -> None:
+    from reproduce.cli import reused_model
+    from reproduce.models import models
+
+    srgan = next(m for m in models(smoke=False, vgg19=None, width="small") if m.recipe == "srgan-x4")
+    schedule = {"train.schedule.constant_epochs": 10}
+    plan = Plan(25, 5000, 16, 96, 8.4, steps=525, epochs=21, overrides={**srgan.overrides, **schedule})
+    note = reused_model(srgan, plan, shipped=False).note
+    assert note == f"srzoo train run, 21 epochs, fp32; schedule.constant_epochs=10, {srgan.note}"
+    assert "{" not in note and srgan.note.startswith("SRGAN-MSE")
+    plain = dataclasses.replace(plan, overrides=schedule)
+    assert (
+        reused_model(srgan, plain, shipped=False).note
+        == "srzoo train run, 21 epochs, fp32; schedule.constant_epochs=10"
+    )
 
 
 def test_shipped_plan_reads_the_schedule_from_the_weights_metadata() -> None:

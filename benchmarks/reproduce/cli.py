@@ -298,8 +298,16 @@ def reused_model(model: Model, plan: Plan, shipped: bool) -> Model:
     if shipped:
         note = f"{SHIPPED} (float16), srzoo train, {plan.epochs:g} epochs, {plan.precision}; model card: pretrained.md"
         return dataclasses.replace(model, note=note)
-    changes = ", ".join(f"{key.removeprefix('train.')}={value}" for key, value in plan.overrides.items())
-    note = f"srzoo train run, {plan.epochs:g} epochs, {plan.precision}" + (f"; {changes}" if changes else "")
+    # scalar settings read well as key=value; structured ones (SRGAN-MSE's loss list) are what the
+    # model's own note describes
+    changes = [
+        f"{k.removeprefix('train.')}={v}" for k, v in plan.overrides.items() if not isinstance(v, list | dict)
+    ]
+    if len(changes) < len(plan.overrides):
+        changes.append(model.note or "recipe overrides in run.json")
+    note = f"srzoo train run, {plan.epochs:g} epochs, {plan.precision}" + (
+        f"; {', '.join(changes)}" if changes else ""
+    )
     return dataclasses.replace(model, note=note)
 
 
