@@ -122,10 +122,14 @@ def test_a_real_ctrl_c_while_loading_still_interrupts(throwaway_plugin):
         os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C while this plugin loads
         register("never", "torch.nn:Identity")
 
-    handler = signal.getsignal(signal.SIGINT)
-    with pytest.raises(KeyboardInterrupt):
-        srzoo.register_plugin(_plugin(srzoo_register_losses=hook), "slow")
-    assert signal.getsignal(signal.SIGINT) is handler  # restored
+    # Python's own Ctrl-C handler, as in a terminal: a shell starts background jobs with SIGINT ignored
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            srzoo.register_plugin(_plugin(srzoo_register_losses=hook), "slow")
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, outer)
     assert "slow" not in _plugins.state().plugins or _plugins.state().plugins["slow"].error
     assert "never" not in srzoo.list_components("loss")
 
