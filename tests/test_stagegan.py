@@ -158,11 +158,66 @@ def test_unet_rejects_bad_inputs() -> None:
         (ResNetRefiner, {"n_blocks": -1}, r"resnet-refiner: n_blocks must be an integer >= 0, got -1"),
         (PatchGAN, {"in_channels": 0}, r"patchgan: in_channels must be an integer >= 1, got 0"),
         (PatchGAN, {"norm": "group"}, r"norm must be one of 'batch', 'instance', 'none', got 'group'"),
+        (
+            UNetGenerator,
+            {"upsample": "bilinear"},
+            r"upsample must be one of 'deconv', 'resize', got 'bilinear'",
+        ),
+        (
+            ResNetRefiner,
+            {"upsample": "pixelshuffle"},
+            r"upsample must be one of 'deconv', 'resize', got 'pixelshuffle'",
+        ),
     ],
 )
 def test_constructor_errors(factory, kwargs: dict, message: str) -> None:
     with pytest.raises(InputError, match=message):
         factory(**kwargs)
+
+
+def _convs(net: nn.Module) -> tuple[int, int]:
+    """(transposed convolutions, plain convolutions) in ``net``."""
+    modules = list(net.modules())
+    return sum(isinstance(m, nn.ConvTranspose2d) for m in modules), sum(type(m) is nn.Conv2d for m in modules)
+
+
+def test_resize_upsampling_replaces_every_transposed_convolution() -> None:
+    unet, refiner = UNetGenerator(ngf=4), ResNetRefiner(ngf=4, n_blocks=1)
+    assert _convs(unet) == (8, 8) and _convs(refiner) == (2, 6)  # the paper's: one ConvT per x2 step
+    unet_r, refiner_r = (
+        UNetGenerator(ngf=4, upsample="resize"),
+        ResNetRefiner(ngf=4, n_blocks=1, upsample="resize"),
+    )
+    assert _convs(unet_r) == (0, 16) and _convs(refiner_r) == (0, 8)
+    x = torch.rand(2, 3, 256, 256) * 2 - 1
+    for net in (unet_r.eval(), refiner_r.eval()):
+        y = net(x)
+        assert y.shape == x.shape and y.abs().max() <= 1
+
+
+def test_resize_upsampling_leaves_no_checkerboard_on_a_flat_input() -> None:
+    """A constant input through a stride-2 transposed convolution with constant weights comes out
+    with a period-2 pattern (pixels receive 1 or 2 kernel taps per axis); resize-convolution does not."""
+    torch.manual_seed(0)
+    flat = torch.ones(1, 3, 64, 64)
+
+    def period2_spread(net: ResNetRefiner) -> float:
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d | nn.ConvTranspose2d):
+                nn.init.constant_(m.weight, 0.01)
+        inner = net.eval().up(net.blocks(net.down(net.stem(flat))))[..., 8:-8, 8:-8]  # away from the borders
+        phases = torch.stack([inner[..., i::2, j::2].mean() for i in (0, 1) for j in (0, 1)])
+        return float(phases.max() - phases.min())
+
+    assert period2_spread(ResNetRefiner(ngf=4, n_blocks=0, norm="none")) > 1e-3
+    assert period2_spread(ResNetRefiner(ngf=4, n_blocks=0, norm="none", upsample="resize")) < 1e-6
+
+
+def test_resize_upsampling_is_set_per_node_from_a_recipe() -> None:
+    resize = {"upsample": "resize"}
+    model = srzoo.build("stagegan-x8-small", sem=resize, s2=resize, sr=resize)
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in model.modules()) == 0
+    assert model(torch.rand(1, 3, 32, 32)).shape == (1, 3, 256, 256)
 
 
 def test_refiner_and_patchgan_reject_bad_inputs() -> None:

@@ -1,4 +1,4 @@
-"""Small building blocks shared by the Stage-GAN networks: normalisation choice and dropout."""
+"""Small building blocks shared by the Stage-GAN networks: normalisation, upsampling and dropout."""
 
 from __future__ import annotations
 
@@ -12,23 +12,53 @@ from srzoo.errors import InputError
 
 __all__ = [
     "NORMS",
+    "UPSAMPLES",
     "NoiseDropout",
     "Norm",
+    "Upsample",
     "check_input",
     "check_integers",
     "check_norm",
+    "check_upsample",
     "conv_bias",
     "make_norm",
+    "upsampling_conv",
 ]
 
 Norm = Literal["batch", "instance", "none"]
 NORMS: tuple[str, ...] = ("batch", "instance", "none")
+Upsample = Literal["deconv", "resize"]
+UPSAMPLES: tuple[str, ...] = ("deconv", "resize")
 
 
 def check_norm(norm: str) -> None:
     """Raise [`InputError`][srzoo.InputError] unless ``norm`` is one of `NORMS`."""
     if norm not in NORMS:
         raise InputError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+
+
+def check_upsample(upsample: str) -> None:
+    """Raise [`InputError`][srzoo.InputError] unless ``upsample`` is one of `UPSAMPLES`."""
+    if upsample not in UPSAMPLES:
+        raise InputError(f"upsample must be one of {', '.join(map(repr, UPSAMPLES))}, got {upsample!r}")
+
+
+def upsampling_conv(
+    in_channels: int, out_channels: int, upsample: Upsample, *, bias: bool = True, **transposed: int
+) -> list[nn.Module]:
+    """A convolution that doubles H and W: ``(N, in, H, W) → (N, out, 2H, 2W)``.
+
+    ``"deconv"``: one ``ConvTranspose2d`` with stride 2 and ``transposed`` (kernel_size, padding,
+    output_padding), as the papers have it. ``"resize"``: nearest-neighbour ×2, then a 3×3 ``Conv2d``
+    (resize-convolution, Odena et al. 2016): every output pixel sees the same number of kernel taps,
+    so it leaves no checkerboard, which a stride-2 transposed convolution can.
+    """
+    if upsample == "resize":
+        return [
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias),
+        ]
+    return [nn.ConvTranspose2d(in_channels, out_channels, stride=2, bias=bias, **transposed)]
 
 
 def check_integers(component: str, **values: tuple[object, int]) -> None:

@@ -17,7 +17,17 @@ from torch import nn
 from srzoo.errors import InputError
 
 from .init import init_weights
-from .layers import Norm, check_input, check_integers, check_norm, conv_bias, make_norm
+from .layers import (
+    Norm,
+    Upsample,
+    check_input,
+    check_integers,
+    check_norm,
+    check_upsample,
+    conv_bias,
+    make_norm,
+    upsampling_conv,
+)
 
 __all__ = ["ResNetRefiner", "ResidualBlock"]
 
@@ -56,6 +66,9 @@ class ResNetRefiner(nn.Module):
         n_blocks: number of residual blocks (9 in the paper).
         norm: ``"batch"`` (the paper), ``"instance"`` or ``"none"``.
         init_std: weights ~ N(0, init_std), BatchNorm weights ~ N(1, init_std), biases 0.
+        upsample: the two ×2 steps back to full size: ``"deconv"`` (the paper: 3×3 stride-2
+            transposed convolutions) or ``"resize"`` (nearest ×2 then a 3×3 convolution, which
+            leaves no checkerboard grid).
 
     Shape:
         ``(N, in_channels, H, W) → (N, out_channels, H, W)`` in ``[-1, 1]`` (tanh); ``H, W``
@@ -76,6 +89,7 @@ class ResNetRefiner(nn.Module):
         n_blocks: int = 9,
         norm: Norm = "batch",
         init_std: float = 0.02,
+        upsample: Upsample = "deconv",
     ) -> None:
         super().__init__()
         check_integers(
@@ -86,6 +100,7 @@ class ResNetRefiner(nn.Module):
             n_blocks=(n_blocks, 0),
         )
         check_norm(norm)
+        check_upsample(upsample)
         self.in_channels = in_channels
         self.out_channels = out_channels
         bias = conv_bias(norm)
@@ -112,8 +127,8 @@ class ResNetRefiner(nn.Module):
                 layer
                 for width in (4 * ngf, 2 * ngf)
                 for layer in (
-                    nn.ConvTranspose2d(
-                        width, width // 2, 3, stride=2, padding=1, output_padding=1, bias=bias
+                    *upsampling_conv(
+                        width, width // 2, upsample, bias=bias, kernel_size=3, padding=1, output_padding=1
                     ),
                     make_norm(norm, width // 2),
                     nn.ReLU(inplace=True),

@@ -20,7 +20,18 @@ import torch
 from torch import nn
 
 from .init import init_weights
-from .layers import NoiseDropout, Norm, check_input, check_integers, check_norm, conv_bias, make_norm
+from .layers import (
+    NoiseDropout,
+    Norm,
+    Upsample,
+    check_input,
+    check_integers,
+    check_norm,
+    check_upsample,
+    conv_bias,
+    make_norm,
+    upsampling_conv,
+)
 
 __all__ = ["UNetDown", "UNetGenerator", "UNetUp"]
 
@@ -50,7 +61,8 @@ class UNetDown(nn.Sequential):
 
 class UNetUp(nn.Sequential):
     """One decoder step: ``ReLU → ConvTranspose 4×4 stride 2 → Norm → [Dropout]``, or, outermost,
-    ``ReLU → ConvTranspose (with bias) → Tanh``; doubles H and W.
+    ``ReLU → ConvTranspose (with bias) → Tanh``; doubles H and W. With ``upsample="resize"`` the
+    transposed convolution is nearest ×2 → Conv 3×3.
 
     Shape:
         ``(N, in_channels, H, W) → (N, out_channels, 2H, 2W)``.
@@ -65,13 +77,15 @@ class UNetUp(nn.Sequential):
         outermost: bool,
         dropout: float = 0.0,
         dropout_at_inference: bool = False,
+        upsample: Upsample = "deconv",
     ) -> None:
         layers: list[nn.Module] = [nn.ReLU(inplace=True)]
+        up = {"kernel_size": 4, "padding": 1}
         if outermost:
-            layers += [nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1), nn.Tanh()]
+            layers += [*upsampling_conv(in_channels, out_channels, upsample, **up), nn.Tanh()]
         else:
             layers += [
-                nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=conv_bias(norm)),
+                *upsampling_conv(in_channels, out_channels, upsample, bias=conv_bias(norm), **up),
                 make_norm(norm, out_channels),
             ]
             if dropout > 0:
@@ -92,6 +106,9 @@ class UNetGenerator(nn.Module):
         dropout: drop probability in the three innermost decoder blocks (0.5 in the paper; 0 disables).
         dropout_at_inference: keep that dropout active in eval mode (the papers' noise; outputs then
             vary between calls). ``False`` (default) gives deterministic eval outputs.
+        upsample: the decoder's ×2 step: ``"deconv"`` (the paper: 4×4 stride-2 transposed
+            convolutions) or ``"resize"`` (nearest ×2 then a 3×3 convolution, which leaves no
+            checkerboard grid).
         init_std: weights ~ N(0, init_std), BatchNorm weights ~ N(1, init_std), biases 0.
 
     Shape:
@@ -115,6 +132,7 @@ class UNetGenerator(nn.Module):
         dropout: float = 0.5,
         dropout_at_inference: bool = False,
         init_std: float = 0.02,
+        upsample: Upsample = "deconv",
     ) -> None:
         super().__init__()
         check_integers(
@@ -125,6 +143,7 @@ class UNetGenerator(nn.Module):
             ngf=(ngf, 1),
         )
         check_norm(norm)
+        check_upsample(upsample)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.num_downs = num_downs
@@ -151,6 +170,7 @@ class UNetGenerator(nn.Module):
                     outermost=outermost,
                     dropout=dropout if j < DROPOUT_BLOCKS else 0.0,
                     dropout_at_inference=dropout_at_inference,
+                    upsample=upsample,
                 )
             )
         self.up = nn.ModuleList(ups)
