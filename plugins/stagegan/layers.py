@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -26,21 +26,24 @@ __all__ = [
 ]
 
 Norm = Literal["batch", "instance", "none"]
-NORMS: tuple[str, ...] = ("batch", "instance", "none")
+NORMS: tuple[str, ...] = get_args(Norm)
 Upsample = Literal["deconv", "resize"]
-UPSAMPLES: tuple[str, ...] = ("deconv", "resize")
+UPSAMPLES: tuple[str, ...] = get_args(Upsample)
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
 def check_norm(norm: str) -> None:
     """Raise [`InputError`][srzoo.InputError] unless ``norm`` is one of `NORMS`."""
-    if norm not in NORMS:
-        raise InputError(f"norm must be one of {', '.join(map(repr, NORMS))}, got {norm!r}")
+    _check_choice("norm", norm, NORMS)
 
 
 def check_upsample(upsample: str) -> None:
     """Raise [`InputError`][srzoo.InputError] unless ``upsample`` is one of `UPSAMPLES`."""
-    if upsample not in UPSAMPLES:
-        raise InputError(f"upsample must be one of {', '.join(map(repr, UPSAMPLES))}, got {upsample!r}")
+    _check_choice("upsample", upsample, UPSAMPLES)
 
 
 def upsampling_conv(
