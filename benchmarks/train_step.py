@@ -11,6 +11,7 @@ the same networks, losses and batch (``Trainer.train_step`` on a prepared device
     python benchmarks/train_step.py --width 64       # the paper's widths (~2 s per step here)
     python benchmarks/train_step.py --rounds 3 --width 4 --scale 4   # a quick smoke run
     python benchmarks/train_step.py --fast           # plain fp32 loop vs the engine's fast CPU settings
+    python benchmarks/train_step.py --fast --profile --precision fp32   # where the engine's step goes
 
 Rounds alternate between the two variants so that a busy machine slows both alike; the script prints
 the median seconds per step of each and the ratio plain / engine (>= 1.0: the engine adds no overhead).
@@ -20,6 +21,10 @@ engine's fastest flags on this CPU: ``srzoo train --bf16 --channels-last`` where
 bf16 (AVX512-BF16 / AMX), else ``--channels-last`` in fp32 (emulated bf16 is several times slower;
 ``srzoo train`` warns about it), plus ``torch.compile`` with ``--compile``. That ratio is the
 speed-up the engine's flags buy on this CPU.
+
+``--profile`` instead runs the engine alone under ``torch.profiler`` for ``--rounds`` steps and
+prints the share of its CPU time in convolution forwards, convolution backwards (input and weight
+gradients), BatchNorm, the optimisers and everything else: what any speed-up has to shrink.
 """
 
 from __future__ import annotations
@@ -183,6 +188,45 @@ def measure(
     }
 
 
+PROFILE_GROUPS = (
+    ("convolution backward", lambda op: "convolution_backward" in op),
+    ("convolution forward", lambda op: "convolution" in op),
+    ("batch norm", lambda op: "batch_norm" in op),
+    ("optimizer", lambda op: "adam" in op.lower() or op.startswith("Optimizer")),
+)
+"""Groups of profiled ops, first match wins; the rest is "other"."""
+
+
+def profile(
+    scale: int, width: int, precision: str, rounds: int, root: Path, *, fast: bool = False
+) -> dict[str, float | str]:
+    """Shares of the engine step's self CPU time by ``PROFILE_GROUPS`` over ``rounds`` steps."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    engine, _ = build(scale, width, precision, root, fast=fast)
+    for _ in range(2):  # warm-up: allocator, oneDNN primitives
+        engine()
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        for _ in range(rounds):
+            engine()
+        seconds = (time.perf_counter() - start) / rounds
+    totals = dict.fromkeys([name for name, _ in PROFILE_GROUPS] + ["other"], 0.0)
+    for event in prof.key_averages():
+        group = next((name for name, match in PROFILE_GROUPS if match(event.key)), "other")
+        totals[group] += event.self_cpu_time_total
+    whole = sum(totals.values()) or 1.0
+    result: dict[str, float | str] = {
+        "engine": f"{_fast_precision()}+channels-last" if fast else precision,
+        "width": width,
+        "scale": scale,
+        "engine_s_profiled": seconds,
+    }
+    result.update({f"share {name}": round(value / whole, 4) for name, value in totals.items()})
+    return result
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, float | str]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--width", type=int, default=16, help="ngf and ndf of every network (64 = the paper)")
@@ -198,6 +242,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, float | str]]:
     parser.add_argument(
         "--compile", action="store_true", help="with --fast: torch.compile the engine's networks"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="the engine's time by op group instead of the comparison"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -207,9 +254,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, float | str]]:
         _facades(root / "train")
         for precision in args.precision.split(","):
             torch.manual_seed(0)
-            result = measure(
-                args.scale, args.width, precision, args.rounds, root, fast=args.fast, compile=args.compile
-            )
+            if args.profile:
+                result = profile(args.scale, args.width, precision, args.rounds, root, fast=args.fast)
+            else:
+                result = measure(
+                    args.scale, args.width, precision, args.rounds, root, fast=args.fast, compile=args.compile
+                )
             results.append(result)
             print(json.dumps(result))
     return results
