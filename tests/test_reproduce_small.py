@@ -279,10 +279,11 @@ def test_shipped_plan_reads_the_schedule_from_the_weights_metadata() -> None:
     assert isinstance(found, tuple)
     plan, path = found
     assert path == srzoo.get_recipe("stagegan-x8-small").pretrained.path()
-    # its model card: 40 epochs of 400 steps at batch 1, 20 + 20 epochs of the paper's 100 + 100, bf16
-    assert (plan.steps, plan.steps_per_epoch, plan.batch_size, plan.patch_size) == (16000, 400, 1, None)
-    assert plan.fraction == 0.2 and plan.epochs == 40 and plan.schedule_epochs_scale == 0.2
-    assert plan.precision == "bf16" and plan.wall_seconds == 0.0
+    # its model card: the fine-tune's best step, 3000 of 400-step epochs at batch 1, of a 5 + 5-epoch
+    # schedule (the paper's 100 + 100), fp32 (the 40 epochs of the weights it started from are not in it)
+    assert (plan.steps, plan.steps_per_epoch, plan.batch_size, plan.patch_size) == (3000, 400, 1, None)
+    assert plan.fraction == 3000 / 80000 and plan.epochs == 7.5 and plan.schedule_epochs_scale == 0.05
+    assert plan.precision == "fp32" and plan.wall_seconds == 0.0
     assert shipped_plan("stagegan-x8-small-nosem") == "srzoo ships no weights for stagegan-x8-small-nosem"
 
 
@@ -309,12 +310,12 @@ def test_shipped_weights_are_benched_with_their_schedule(zoo: tuple[Path, Path],
     document = json.loads((out / "table.json").read_text())
     rows = {row["method"]: row for row in document["table"]}
     row = rows["stagegan-x8-small"]
-    assert row["note"].startswith("shipped weights (float16), srzoo train, 40 epochs, bf16")
-    assert row["schedule"]["fraction_of_reference"] == 0.2 and row["schedule"]["steps"] == 16000
+    assert row["note"].startswith("shipped weights (float16), srzoo train, 7.5 epochs, fp32")
+    assert row["schedule"]["fraction_of_reference"] == 0.0375 and row["schedule"]["steps"] == 3000
     assert "stagegan-x8-small (Stage-1)" in rows
     # the shipped weights, not the 2-step run in runs/, were benched: far above its few-step PSNR
     assert row["psnr"] > rows["bicubic-x8"]["psnr"] - 1.0
-    assert "| 16000 | 40 | 1 | 0.2 | – |" in (out / "table.md").read_text()
+    assert "| 3000 | 7.5 | 1 | 0.0375 | – |" in (out / "table.md").read_text()
     assert not (out / "loss_curves.png").exists()  # shipped weights keep no loss log
     assert (out / "stages.png").is_file() and _tree(runs) == before
 
