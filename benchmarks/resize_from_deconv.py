@@ -136,11 +136,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    nodes = upsampling_nodes(args.recipe)
+    try:
+        nodes = upsampling_nodes(args.recipe)
+    except srzoo.SrzooError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if not nodes:
         raise SystemExit(f"error: recipe {args.recipe!r} has no node with an 'upsample' argument")
     deconv_model = srzoo.build(args.recipe, **{node: {"upsample": "deconv"} for node in nodes})
-    load_weights(deconv_model, args.weights)
+    try:
+        load_weights(deconv_model, args.weights)
+    except srzoo.SrzooError as exc:
+        raise SystemExit(f"error: {exc}") from None
     resize_model = srzoo.build(args.recipe, **{node: {"upsample": "resize"} for node in nodes})
     removed = convert(deconv_model, resize_model)
     for name, share in removed.items():

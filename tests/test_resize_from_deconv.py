@@ -116,3 +116,17 @@ def test_a_recipe_without_upsampling_nodes_is_one_line(resize_from_deconv, tmp_p
         resize_from_deconv.main(
             ["lapsrn-x4", "--weights", str(tmp_path / "w.safetensors"), "-o", str(tmp_path / "o")]
         )
+
+
+def test_bad_weights_and_unknown_recipes_are_one_line(resize_from_deconv, tmp_path):
+    out = tmp_path / "o.safetensors"
+    with pytest.raises(SystemExit, match=r"^error: .*missing\.safetensors"):
+        resize_from_deconv.main(
+            ["stagegan-x4-small", "--weights", str(tmp_path / "missing.safetensors"), "-o", str(out)]
+        )
+    resize = save_weights(srzoo.build("stagegan-x4-small"), tmp_path / "resize.safetensors")
+    with pytest.raises(SystemExit, match="^error: .*do not fit recipe 'stagegan-x4-small'"):
+        resize_from_deconv.main(["stagegan-x4-small", "--weights", str(resize), "-o", str(out)])
+    with pytest.raises(SystemExit, match="^error: .*stagegan-x5"):
+        resize_from_deconv.main(["stagegan-x5", "--weights", str(resize), "-o", str(out)])
+    assert not out.exists()
