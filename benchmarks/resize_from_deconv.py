@@ -2,9 +2,10 @@
 
 Nearest ×2 then a 3×3 convolution is itself a stride-2 transposed convolution, one whose 4×4
 kernel is the 3×3 kernel convolved with a 2×2 box: a 9-dimensional subspace of the 16 taps whose
-kernels paint no checkerboard (every output pixel sums the same taps). So a model trained with ``upsample="deconv"``
-converts to ``upsample="resize"`` by projecting each transposed kernel onto that subspace (least
-squares on the footprint one input pixel paints); every other weight and buffer is copied. What
+kernels paint no checkerboard (every output pixel sums the same taps). So a model trained with
+``upsample="deconv"`` converts to ``upsample="resize"`` by projecting each transposed kernel onto
+that subspace (least squares on the footprint one input pixel paints); every other weight and
+buffer is copied. What
 the projection drops is the part of the kernel that paints the grid; a short fine-tune (``srzoo
 train --init-from``) then repairs the rest, far sooner than training from scratch.
 
@@ -13,8 +14,7 @@ train --init-from``) then repairs the rest, far sooner than training from scratc
 
 The deconv model is the recipe with ``upsample="deconv"`` on every node that takes the argument
 (the Stage-GAN files srzoo shipped before its resize ones are such weights; git history keeps
-them); the output is
-for the recipe with ``upsample="resize"`` there. The script prints, per converted layer, the share
+them); the output is for the recipe with ``upsample="resize"`` there. The script prints, per converted layer, the share
 of the footprints' energy the projection removed.
 """
 
@@ -138,12 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         nodes = upsampling_nodes(args.recipe)
-    except srzoo.SrzooError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    if not nodes:
-        raise SystemExit(f"error: recipe {args.recipe!r} has no node with an 'upsample' argument")
-    deconv_model = srzoo.build(args.recipe, **{node: {"upsample": "deconv"} for node in nodes})
-    try:
+        if not nodes:
+            raise SystemExit(f"error: recipe {args.recipe!r} has no node with an 'upsample' argument")
+        deconv_model = srzoo.build(args.recipe, **{node: {"upsample": "deconv"} for node in nodes})
         load_weights(deconv_model, args.weights)
     except srzoo.SrzooError as exc:
         raise SystemExit(f"error: {exc}") from None

@@ -20,15 +20,12 @@ import argparse
 import json
 import statistics
 import tempfile
-import time
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
-from train_step import _facades
-
-from srzoo.train import Trainer
+from train_step import _facades, alternating_times, prepared_engine
 
 
 def _variant(spec: str) -> tuple[str, str, dict[str, object]]:
@@ -47,21 +44,10 @@ def _variant(spec: str) -> tuple[str, str, dict[str, object]]:
 def step_function(
     recipe: str, overrides: dict[str, object], root: Path, precision: str
 ) -> Callable[[], object]:
-    """One training step of ``recipe`` on a prepared batch of ``root/train``'s images."""
-    trainer = Trainer(
-        recipe,
-        data=root / "train",
-        out=root / f"run-{time.monotonic_ns()}",
-        max_steps=1,
-        val="",
-        precision=precision,
-        channels_last=True,
-        progress=False,
-        overrides=overrides,
+    """One training step of ``recipe`` (channels-last) on a prepared batch of ``root/train``'s images."""
+    trainer, batch, phase = prepared_engine(
+        recipe, root, precision=precision, channels_last=True, overrides=overrides
     )
-    batch = trainer.batches(next(iter(trainer.loader)))
-    phase = trainer.phases[0]
-    trainer._set_phase_modes(phase)
     return lambda: trainer.train_step(batch, phase)
 
 
@@ -85,16 +71,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
         steps = {
             label: step_function(recipe, overrides, root, precision) for label, recipe, overrides in cases
         }
-        for step in steps.values():  # warm-up: allocator, oneDNN primitives
-            step()
-            step()
-        times: dict[str, list[float]] = {label: [] for label in steps}
-        for index in range(args.rounds):
-            order = list(steps.items())
-            for label, step in order if index % 2 == 0 else order[::-1]:
-                start = time.perf_counter()
-                step()
-                times[label].append(time.perf_counter() - start)
+        times = alternating_times(steps, args.rounds)
     medians = {label: statistics.median(values) for label, values in times.items()}
     reference = next(iter(medians.values()))
     result = {

@@ -34,7 +34,9 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -64,6 +66,43 @@ def _fast_precision() -> str:
     return "bf16" if cpu_bf16_is_native() else "fp32"
 
 
+def prepared_engine(recipe: str, root: Path, **options: Any) -> tuple[Any, Any, Any]:
+    """A ``Trainer`` of ``recipe`` on ``root/train`` (one step planned, no validation, no progress
+    bar; ``options``: its other keyword arguments), one device batch and the phase to step it in,
+    with the phase's train/eval modes set: ``trainer.train_step(batch, phase)`` is one step."""
+    from srzoo.train import Trainer
+
+    trainer = Trainer(
+        recipe,
+        data=root / "train",
+        out=root / f"run-{time.monotonic_ns()}",
+        max_steps=1,
+        val="",
+        progress=False,
+        **options,
+    )
+    batch = trainer.batches(next(iter(trainer.loader)))
+    phase = trainer.phases[0]
+    trainer._set_phase_modes(phase)
+    return trainer, batch, phase
+
+
+def alternating_times(steps: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each of ``steps`` per round, after 2 warm-up calls each (allocator, oneDNN
+    primitives); the order reverses every round so that a busy machine slows all alike."""
+    for step in steps.values():
+        step()
+        step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    order = list(steps.items())
+    for index in range(rounds):
+        for name, step in order if index % 2 == 0 else order[::-1]:
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def build(scale: int, width: int, precision: str, root: Path, *, fast: bool = False, compile: bool = False):
     """The engine (a Trainer), a plain loop over deep copies of its networks, and one device batch.
 
@@ -73,23 +112,14 @@ def build(scale: int, width: int, precision: str, root: Path, *, fast: bool = Fa
     """
     import copy
 
-    from srzoo.train import Trainer
-
-    trainer = Trainer(
+    trainer, batch, phase = prepared_engine(
         f"stagegan-x{scale}",
-        data=root / "train",
-        out=root / f"run-{precision}-{time.monotonic_ns()}",
-        max_steps=1,
-        val="",
+        root,
         precision=_fast_precision() if fast else precision,
         channels_last=fast,
         compile=compile,
-        progress=False,
         overrides=_overrides(width) if width != 64 else {},
     )
-    batch = trainer.batches(next(iter(trainer.loader)))
-    phase = trainer.phases[0]
-    trainer._set_phase_modes(phase)
 
     contiguous = torch.contiguous_format  # the plain loop is what a user writes: default memory format
     model = copy.deepcopy(trainer.model).to(memory_format=contiguous).train()
@@ -163,16 +193,7 @@ def measure(
     compile: bool = False,
 ) -> dict[str, float | str]:
     engine, plain = build(scale, width, precision, root, fast=fast, compile=compile)
-    for _ in range(2):  # warm-up: allocator, oneDNN primitives
-        engine()
-        plain()
-    times: dict[str, list[float]] = {"engine": [], "plain": []}
-    for index in range(rounds):
-        order = (("plain", plain), ("engine", engine))
-        for name, fn in order if index % 2 == 0 else order[::-1]:  # alternate who goes first
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+    times = alternating_times({"plain": plain, "engine": engine}, rounds)
     ratios = [p / e for p, e in zip(times["plain"], times["engine"], strict=True)]
     return {
         "precision": precision,
